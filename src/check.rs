@@ -1,0 +1,135 @@
+//! `bouncegate check`: runs the stages in order and returns the report.
+//!
+//! read lists -> check syntax -> (domain verdicts: the DNS stage slots in here) -> match bounce
+//! history -> apply rules and policy -> report. Lists are read and checked in parallel with
+//! the loading of the history; each list is read once.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use rayon::prelude::*;
+
+use crate::error::Error;
+use crate::gate::{self, ListReport, Window};
+use crate::history::{self, History, UnixSeconds};
+use crate::lists::{self, ReadOptions};
+use crate::report::{HistorySummary, Report};
+use crate::rules::Config;
+use crate::syntax;
+
+/// What to check, beyond what rules.yaml says.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// List files or directories; empty: the `lists:` globs of rules.yaml, else `lists/`.
+    pub paths: Vec<PathBuf>,
+    /// History files or directories; empty: the `history:` globs, else `bounces/` if present.
+    pub history: Vec<PathBuf>,
+    pub read: ReadOptions,
+    /// The end of the soft-bounce window; default: the newest history event.
+    pub as_of: Option<UnixSeconds>,
+}
+
+pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
+    let exclude = glob_set("exclude", &config.exclude)?;
+    let list_paths = list_paths(config, options, &exclude)?;
+    let history_paths = history_paths(config, options)?;
+
+    let (checked, history) = rayon::join(
+        || {
+            list_paths
+                .par_iter()
+                .map(|path| {
+                    let mut list = lists::read_list(path, &options.read);
+                    let cells = syntax::check_cells(std::mem::take(&mut list.cells), config.syntax);
+                    (list, cells)
+                })
+                .collect::<Vec<_>>()
+        },
+        || history::load(&history_paths, &config.rules, config.syntax),
+    );
+
+    let window = options.as_of.or(history.newest).map(|end| Window {
+        end_day: end.div_euclid(86_400),
+        days: config.policy.soft_within_days,
+    });
+    let lists: Vec<ListReport> = checked
+        .into_par_iter()
+        .map(|(list, cells)| gate::judge(&list, cells, &history, window, &config.policy))
+        .collect();
+
+    Ok(Report::new(
+        lists,
+        summarize_history(history, window, config),
+        config.policy,
+    ))
+}
+
+fn summarize_history(history: History, window: Option<Window>, config: &Config) -> HistorySummary {
+    HistorySummary::new(history, window, &config.policy)
+}
+
+fn list_paths(
+    config: &Config,
+    options: &CheckOptions,
+    exclude: &GlobSet,
+) -> Result<Vec<PathBuf>, Error> {
+    if !options.paths.is_empty() {
+        return lists::discover(&options.paths, exclude);
+    }
+    if !config.lists.is_empty() {
+        let found = lists::glob_files(&glob_set("lists", &config.lists)?, exclude);
+        if found.is_empty() {
+            return Err(Error::BadOption {
+                option: "lists",
+                value: config.lists.join(", "),
+                expected: "the `lists:` globs of rules.yaml match no file".to_owned(),
+            });
+        }
+        return Ok(found);
+    }
+    let default = Path::new("lists");
+    if default.is_dir() {
+        return lists::discover(&[default.to_path_buf()], exclude);
+    }
+    Err(Error::NothingToCheck)
+}
+
+fn history_paths(config: &Config, options: &CheckOptions) -> Result<Vec<PathBuf>, Error> {
+    if !options.history.is_empty() {
+        return history::discover(&options.history);
+    }
+    if !config.history.is_empty() {
+        let none = GlobSet::empty();
+        return Ok(lists::glob_files(
+            &glob_set("history", &config.history)?,
+            &none,
+        ));
+    }
+    let default = Path::new("bounces");
+    if default.is_dir() {
+        return history::discover(&[default.to_path_buf()]);
+    }
+    Ok(Vec::new())
+}
+
+fn glob_set(key: &'static str, globs: &[String]) -> Result<GlobSet, Error> {
+    let mut builder = GlobSetBuilder::new();
+    let mut seen = HashSet::new();
+    for glob in globs {
+        if !seen.insert(glob) {
+            continue;
+        }
+        let glob = Glob::new(glob.trim_start_matches("./")).map_err(|error| Error::BadOption {
+            option: key,
+            value: glob.clone(),
+            expected: format!("a glob such as lists/**/*.csv ({error})"),
+        })?;
+        builder.add(glob);
+    }
+    builder.build().map_err(|error| Error::BadOption {
+        option: key,
+        value: globs.join(", "),
+        expected: error.to_string(),
+    })
+}

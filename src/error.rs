@@ -1,0 +1,78 @@
+//! The library's errors: what went wrong, where, and what to do. Problems inside list and
+//! history files are not errors but findings (see [`crate::finding`]), so that one bad row
+//! never hides the rest of the report.
+
+use std::path::PathBuf;
+
+/// An error that stops the run before a report exists (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}: {source}: expected a list file or a directory of them", path.display())]
+    Path {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: no list files found (looked for .csv, .tsv and .txt files)", dir.display())]
+    NoListFiles { dir: PathBuf },
+    #[error(
+        "no list to check: give a PATH, set `lists:` in rules.yaml, or create a lists/ directory"
+    )]
+    NothingToCheck,
+    #[error("{}: {source}: expected a bounce history file or a directory of them", path.display())]
+    History {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{option} {value:?}: {expected}")]
+    BadOption {
+        option: &'static str,
+        value: String,
+        expected: String,
+    },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// A mistake in rules.yaml, located at file:line:column.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read the rules file: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}:{column}: {message}")]
+    Invalid {
+        file: String,
+        line: u64,
+        column: u64,
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// Turn a YAML error into `file:line:column: message`, followed by serde-saphyr's snippet.
+    pub fn from_yaml(file: &str, error: &serde_saphyr::Error) -> ConfigError {
+        let (line, column) = error
+            .location()
+            .map_or((1, 1), |location| (location.line(), location.column()));
+        // serde-saphyr says "error: line L column C: message", then a snippet of the input;
+        // the location goes in front as file:line:column, the snippet stays below.
+        let plain = error.without_snippet().to_string();
+        let plain = plain.strip_prefix("error: ").unwrap_or(&plain);
+        let located = format!("line {line} column {column}: ");
+        let plain = plain.strip_prefix(&located).unwrap_or(plain);
+        let trailer = format!(" at line {line}, column {column}");
+        let mut message = plain.strip_suffix(&trailer).unwrap_or(plain).to_owned();
+        if let Some((_, snippet)) = error.to_string().split_once('\n') {
+            message.push('\n');
+            message.push_str(&snippet.replace("<input>", file));
+        }
+        ConfigError::Invalid {
+            file: file.to_owned(),
+            line,
+            column,
+            message,
+        }
+    }
+}

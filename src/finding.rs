@@ -1,0 +1,210 @@
+//! What the gate says about one line (or one file): a [`Finding`] with its [`Reason`].
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::history::{Evidence, HistoryRowProblem, format_day};
+use crate::syntax::SyntaxError;
+use crate::table::InputProblem;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Fails the gate (or, for bad input, the run: exit code 2).
+    Error,
+    /// Shown; does not fail the gate.
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+/// Why a finding was made, with what proves it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Reason {
+    /// The address cannot receive mail: it will hard-bounce.
+    PredictedHard { error: SyntaxError },
+    /// The history holds a bounce that suppresses the address.
+    HistoricHard { evidence: Evidence },
+    /// Counted soft bounces on this many distinct days inside the window.
+    RepeatedSoft {
+        days: usize,
+        window_days: u32,
+        latest: Evidence,
+    },
+    /// The same address appears earlier in the list.
+    Duplicate { first_line: u64 },
+    /// The cell has whitespace around the address.
+    Whitespace,
+    /// A CSV row with an empty email cell.
+    EmptyCell,
+    /// A row or file that could not be read.
+    BadInput { problem: InputProblem },
+    /// A history row that was not used.
+    HistoryRow { problem: HistoryRowProblem },
+    /// The history holds blocks against the sender for addresses of this list.
+    SenderBlocks { blocks: u32, addresses: usize },
+    /// The list's projected bounce rate is over the limit.
+    BounceRate {
+        rate: f64,
+        limit: f64,
+        bouncing: usize,
+        addresses: usize,
+    },
+}
+
+impl Reason {
+    /// The stable code: `historic-hard`, `bad-domain-label`, `ragged-row`, ...
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::PredictedHard { error } => error.code(),
+            Reason::HistoricHard { .. } => "historic-hard",
+            Reason::RepeatedSoft { .. } => "repeated-soft",
+            Reason::Duplicate { .. } => "duplicate",
+            Reason::Whitespace => "whitespace",
+            Reason::EmptyCell => "empty-cell",
+            Reason::BadInput { problem } => problem.code(),
+            Reason::HistoryRow { problem } => problem.code(),
+            Reason::SenderBlocks { .. } => "sender-blocks",
+            Reason::BounceRate { .. } => "bounce-rate",
+        }
+    }
+
+    /// Findings that fail the gate come first in reports and annotations.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Reason::BadInput { .. } => 0,
+            Reason::HistoricHard { .. } => 1,
+            Reason::PredictedHard { .. } => 2,
+            Reason::RepeatedSoft { .. } => 3,
+            Reason::BounceRate { .. } => 4,
+            Reason::SenderBlocks { .. } => 5,
+            Reason::HistoryRow { .. } => 6,
+            Reason::Duplicate { .. } => 7,
+            Reason::Whitespace | Reason::EmptyCell => 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub file: Arc<Path>,
+    /// `None` for findings about a whole file (the bounce rate, sender blocks).
+    pub line: Option<u64>,
+    pub severity: Severity,
+    pub address: Option<String>,
+    pub reason: Reason,
+}
+
+impl Serialize for Finding {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// The JSON shape: the code and message alongside the typed reason.
+        #[derive(Serialize)]
+        struct Json<'a> {
+            file: &'a Path,
+            line: Option<u64>,
+            severity: Severity,
+            code: &'static str,
+            address: Option<&'a str>,
+            message: String,
+            reason: &'a Reason,
+        }
+        Json {
+            file: &self.file,
+            line: self.line,
+            severity: self.severity,
+            code: self.code(),
+            address: self.address.as_deref(),
+            message: self.message(),
+            reason: &self.reason,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl Finding {
+    pub fn code(&self) -> &'static str {
+        self.reason.code()
+    }
+
+    /// The message after `file:line: severity[code]: `.
+    pub fn message(&self) -> String {
+        let address = self.address.as_deref().unwrap_or_default();
+        match &self.reason {
+            Reason::PredictedHard { error } => {
+                format!("{address} {error}: it will hard-bounce; fix or remove it")
+            }
+            Reason::HistoricHard { evidence } => {
+                let when = evidence
+                    .time
+                    .map_or_else(|| "before".to_owned(), |t| format!("on {}", format_day(t)));
+                format!(
+                    "{address} hard-bounced {when} ({}; {}:{}): suppress it",
+                    evidence.summary(),
+                    evidence.file.display(),
+                    evidence.line
+                )
+            }
+            Reason::RepeatedSoft {
+                days,
+                window_days,
+                latest,
+            } => format!(
+                "{address} soft-bounced on {days} days in {window_days} days, last on {} ({}): suppress it",
+                latest.time.map(format_day).unwrap_or_default(),
+                latest.summary()
+            ),
+            Reason::Duplicate { first_line } => {
+                format!("{address} is already on line {first_line}: remove one of the two")
+            }
+            Reason::Whitespace => format!(
+                "'{address}' has whitespace around it; the trimmed address was checked, but trim the cell"
+            ),
+            Reason::EmptyCell => "the email cell is empty: the row has no address".to_owned(),
+            Reason::BadInput { problem } if problem.is_whole_file() => {
+                format!("the file {problem}")
+            }
+            Reason::BadInput { problem } => format!("the row {problem}"),
+            Reason::HistoryRow { problem } => format!("the history row {problem}"),
+            Reason::SenderBlocks { blocks, addresses } => format!(
+                "the history holds {} against the sender (spam or policy) for {} of this list: check reputation and content",
+                plural(*blocks as usize, "block"),
+                plural(*addresses, "address")
+            ),
+            Reason::BounceRate {
+                rate,
+                limit,
+                bouncing,
+                addresses,
+            } => format!(
+                "projected bounce rate {} ({bouncing} of {addresses} addresses) is over the limit of {}",
+                percent(*rate),
+                percent(*limit)
+            ),
+        }
+    }
+}
+
+/// `1 block`, `2 blocks`, `2 addresses`.
+pub fn plural(n: usize, noun: &str) -> String {
+    match (n, noun.ends_with('s')) {
+        (1, _) => format!("1 {noun}"),
+        (_, true) => format!("{n} {noun}es"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
+/// `2.50%`.
+pub fn percent(rate: f64) -> String {
+    format!("{:.2}%", rate * 100.0)
+}

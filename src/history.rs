@@ -1,0 +1,572 @@
+//! Stage 4: read the stored bounce histories and sum them up per address.
+//!
+//! Each event is classified by the rules; per address the result keeps its first suppressing
+//! bounce and the days of its counted soft bounces. The policy (thresholds, window) is applied
+//! later, by the gate. A row that can't be read is a [`HistoryProblem`], never dropped silently.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::codes::{self, EnhancedCode, ReplyCode};
+use crate::error::Error;
+use crate::lists::find_header;
+use crate::rules::{Action, BounceInput, Reason, RuleSet};
+use crate::syntax::{self, SyntaxOptions};
+use crate::table::{self, InputProblem, Record};
+
+const ADDRESS_HEADERS: &[&str] = &["email", "emailaddress", "recipient", "address", "to"];
+const TIME_HEADERS: &[&str] = &[
+    "timestamp",
+    "date",
+    "created",
+    "createdat",
+    "bouncedat",
+    "time",
+];
+const REPLY_HEADERS: &[&str] = &["smtpcode", "replycode", "code"];
+const ENHANCED_HEADERS: &[&str] = &["enhancedcode", "status", "statuscode"];
+const TEXT_HEADERS: &[&str] = &[
+    "diagnostic",
+    "diagnosticcode",
+    "reason",
+    "message",
+    "response",
+    "error",
+];
+
+/// Longest diagnostic text kept as evidence; the rest is cut (rules see the whole text).
+const MAX_EVIDENCE_CHARS: usize = 200;
+
+/// Seconds since the Unix epoch, UTC.
+pub type UnixSeconds = i64;
+
+/// One classified bounce, kept as evidence for a finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    pub file: Arc<Path>,
+    pub line: u64,
+    pub time: Option<UnixSeconds>,
+    pub reply: Option<u16>,
+    pub enhanced: Option<String>,
+    pub text: String,
+    pub reason: Reason,
+    /// The name of the rule that matched, if any.
+    pub rule: Option<String>,
+}
+
+impl Evidence {
+    /// `550 5.1.1 user unknown`, for messages.
+    pub fn summary(&self) -> String {
+        let text = self.text.trim();
+        let codes = self
+            .reply
+            .map(|reply| reply.to_string())
+            .into_iter()
+            .chain(self.enhanced.clone())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if text.is_empty() {
+            codes
+        } else if codes.is_empty() || text.contains(&codes) {
+            text.to_owned()
+        } else {
+            format!("{codes} {text}")
+        }
+    }
+}
+
+/// What the history says about one address.
+#[derive(Debug, Clone, Default)]
+pub struct AddressHistory {
+    /// Its earliest bounce whose rule says `suppress`.
+    pub suppressed_by: Option<Evidence>,
+    /// The days (UTC, days since the epoch) of its counted soft bounces, with their evidence.
+    pub soft: Vec<(i64, Evidence)>,
+    /// Counted soft bounces without a date: they cannot be placed in the window.
+    pub undated_soft: u32,
+    /// Blocks against the sender (spam, policy) recorded for this address.
+    pub sender_blocks: u32,
+}
+
+impl AddressHistory {
+    /// Distinct days with a counted soft bounce inside `(anchor_day - days, anchor_day]`.
+    pub fn soft_days_within(&self, anchor_day: i64, days: u32) -> Vec<&Evidence> {
+        let mut seen: Vec<i64> = Vec::new();
+        let mut evidence = Vec::new();
+        for (day, event) in &self.soft {
+            if *day <= anchor_day && *day > anchor_day - i64::from(days) && !seen.contains(day) {
+                seen.push(*day);
+                evidence.push(event);
+            }
+        }
+        evidence
+    }
+}
+
+/// Why a history row was not used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "kebab-case")]
+pub enum HistoryRowProblem {
+    BadInput { problem: InputProblem },
+    BadAddress { address: String, why: String },
+    BadTime { value: String },
+    BadReplyCode { value: String },
+    BadEnhancedCode { value: String },
+    NoBounceInfo,
+}
+
+impl fmt::Display for HistoryRowProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HistoryRowProblem::BadInput { problem } => problem.fmt(f),
+            HistoryRowProblem::BadAddress { address, why } => {
+                write!(f, "has the address '{address}', which {why}; the row is not used")
+            }
+            HistoryRowProblem::BadTime { value } => write!(
+                f,
+                "has the time '{value}': expected RFC 3339, YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or Unix seconds; the row is not used"
+            ),
+            HistoryRowProblem::BadReplyCode { value } => write!(
+                f,
+                "has the reply code '{value}': expected three digits such as 550; the row is not used"
+            ),
+            HistoryRowProblem::BadEnhancedCode { value } => write!(
+                f,
+                "has the enhanced code '{value}': expected class.subject.detail such as 5.1.1; the row is not used"
+            ),
+            HistoryRowProblem::NoBounceInfo => f.write_str(
+                "has no reply code, enhanced code or diagnostic text: nothing to classify; the row is not used",
+            ),
+        }
+    }
+}
+
+impl HistoryRowProblem {
+    pub fn code(&self) -> &'static str {
+        match self {
+            HistoryRowProblem::BadInput { problem } => problem.code(),
+            HistoryRowProblem::BadAddress { .. } => "history-bad-address",
+            HistoryRowProblem::BadTime { .. } => "history-bad-time",
+            HistoryRowProblem::BadReplyCode { .. } => "history-bad-reply-code",
+            HistoryRowProblem::BadEnhancedCode { .. } => "history-bad-enhanced-code",
+            HistoryRowProblem::NoBounceInfo => "history-no-bounce-info",
+        }
+    }
+}
+
+/// A history row (or file) that was not used.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryProblem {
+    pub file: Arc<Path>,
+    pub line: u64,
+    pub problem: HistoryRowProblem,
+    /// A problem with the whole file (it could not be read at all): exit code 2.
+    pub whole_file: bool,
+}
+
+/// All histories, summed up per address key.
+#[derive(Debug, Default)]
+pub struct History {
+    pub files: Vec<PathBuf>,
+    pub by_address: HashMap<String, AddressHistory>,
+    pub events_read: usize,
+    pub events_used: usize,
+    /// The newest event time: the end of the soft-bounce window unless --as-of is given.
+    pub newest: Option<UnixSeconds>,
+    pub problems: Vec<HistoryProblem>,
+}
+
+/// The history files under the given paths (directories are walked for `.csv` files).
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    let mut files = Vec::new();
+    for path in paths {
+        let metadata = std::fs::metadata(path).map_err(|source| Error::History {
+            path: path.clone(),
+            source,
+        })?;
+        if metadata.is_dir() {
+            for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
+                let entry = entry.map_err(|error| Error::History {
+                    path: path.clone(),
+                    source: error.into(),
+                })?;
+                let is_csv = entry
+                    .path()
+                    .extension()
+                    .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"));
+                if entry.file_type().is_file() && is_csv {
+                    files.push(entry.path().to_path_buf());
+                }
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// A history row read and classified, before it is summed up.
+struct Event {
+    key: String,
+    evidence: Evidence,
+    action: Action,
+}
+
+/// Read and classify every history file, in parallel, and sum the events up per address.
+pub fn load(files: &[PathBuf], rules: &RuleSet, syntax: SyntaxOptions) -> History {
+    let per_file: Vec<(usize, Vec<Event>, Vec<HistoryProblem>)> = files
+        .par_iter()
+        .map(|path| read_file(path, rules, syntax))
+        .collect();
+    let mut history = History {
+        files: files.to_vec(),
+        ..History::default()
+    };
+    for (rows, events, problems) in per_file {
+        history.events_read += rows;
+        history.events_used += events.len();
+        history.problems.extend(problems);
+        for event in events {
+            add_event(&mut history, event);
+        }
+    }
+    history
+}
+
+fn add_event(history: &mut History, event: Event) {
+    if let Some(time) = event.evidence.time {
+        history.newest = Some(history.newest.map_or(time, |newest| newest.max(time)));
+    }
+    let entry = history.by_address.entry(event.key).or_default();
+    if event.evidence.reason.is_sender_block() {
+        entry.sender_blocks += 1;
+    }
+    match event.action {
+        Action::Suppress => {
+            let earlier = match (&entry.suppressed_by, event.evidence.time) {
+                (None, _) => true,
+                (Some(current), Some(time)) => current.time.is_none_or(|t| time < t),
+                (Some(_), None) => false,
+            };
+            if earlier {
+                entry.suppressed_by = Some(event.evidence);
+            }
+        }
+        Action::Count => match event.evidence.time {
+            Some(time) => entry.soft.push((time.div_euclid(86_400), event.evidence)),
+            None => entry.undated_soft += 1,
+        },
+        Action::Ignore => {}
+    }
+}
+
+/// The columns of a history file.
+struct Columns {
+    address: usize,
+    time: Option<usize>,
+    reply: Option<usize>,
+    enhanced: Option<usize>,
+    text: Option<usize>,
+    count: usize,
+}
+
+fn read_file(
+    path: &Path,
+    rules: &RuleSet,
+    syntax: SyntaxOptions,
+) -> (usize, Vec<Event>, Vec<HistoryProblem>) {
+    let file: Arc<Path> = Arc::from(path);
+    let whole = |problem: InputProblem| {
+        let problem = HistoryProblem {
+            file: file.clone(),
+            line: 1,
+            problem: HistoryRowProblem::BadInput { problem },
+            whole_file: true,
+        };
+        (0, Vec::new(), vec![problem])
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            return whole(InputProblem::Unreadable {
+                detail: error.to_string(),
+            });
+        }
+    };
+    let bytes = match table::decode_prelude(&bytes) {
+        Ok(bytes) => bytes,
+        Err(problem) => return whole(problem),
+    };
+
+    // Rows are gathered first, then classified in parallel: the rules are the costly part.
+    let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
+    let mut problems = Vec::new();
+    let mut columns: Option<Columns> = None;
+    let mut file_problem = None;
+    let mut rows_read = 0;
+    table::for_each_record(bytes, table::sniff_delimiter(bytes), |record| {
+        if file_problem.is_some() {
+            return;
+        }
+        let record = match record {
+            Ok(record) => record,
+            Err((line, problem)) => {
+                // An unclosed quote is not a row of its own: the last row swallowed the rest.
+                let whole_file = problem == InputProblem::UnterminatedQuote;
+                rows_read += usize::from(!whole_file);
+                problems.push(HistoryProblem {
+                    file: file.clone(),
+                    line,
+                    problem: HistoryRowProblem::BadInput { problem },
+                    whole_file,
+                });
+                return;
+            }
+        };
+        let Some(columns) = &columns else {
+            match find_columns(&record) {
+                Ok(found) => columns = Some(found),
+                Err(problem) => file_problem = Some(problem),
+            }
+            return;
+        };
+        rows_read += 1;
+        if record.len() != columns.count {
+            problems.push(HistoryProblem {
+                file: file.clone(),
+                line: record.line,
+                problem: HistoryRowProblem::BadInput {
+                    problem: InputProblem::RaggedRow {
+                        fields: record.len(),
+                        expected: columns.count,
+                    },
+                },
+                whole_file: false,
+            });
+            return;
+        }
+        rows.push((record.line, record.fields().map(str::to_owned).collect()));
+    });
+    if let Some(problem) = file_problem {
+        return whole(problem);
+    }
+    let Some(columns) = columns else {
+        return whole(InputProblem::EmptyFile);
+    };
+
+    let results: Vec<Result<Event, HistoryProblem>> = rows
+        .par_iter()
+        .map(|(line, fields)| {
+            read_event(&columns, fields, rules, syntax, &file, *line).map_err(|problem| {
+                HistoryProblem {
+                    file: file.clone(),
+                    line: *line,
+                    problem,
+                    whole_file: false,
+                }
+            })
+        })
+        .collect();
+    let mut events = Vec::with_capacity(results.len());
+    for result in results {
+        match result {
+            Ok(event) => events.push(event),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    problems.sort_by_key(|problem| problem.line);
+    (rows_read, events, problems)
+}
+
+fn find_columns(header: &Record<'_>) -> Result<Columns, InputProblem> {
+    let names: Vec<String> = header.fields().map(|f| f.trim().to_owned()).collect();
+    let find = |candidates: &[&str]| find_header(&names, candidates);
+    let address = find(ADDRESS_HEADERS);
+    let (reply, enhanced, text) = (
+        find(REPLY_HEADERS),
+        find(ENHANCED_HEADERS),
+        find(TEXT_HEADERS),
+    );
+    match address {
+        Some(address) if reply.is_some() || enhanced.is_some() || text.is_some() => Ok(Columns {
+            address,
+            time: find(TIME_HEADERS),
+            reply,
+            enhanced,
+            text,
+            count: names.len(),
+        }),
+        _ => Err(InputProblem::MissingColumns {
+            detail: format!(
+                "is not a bounce history: expected a header naming the address (email, recipient, address) and a code or a diagnostic (smtp_code, reply_code, code, enhanced_code, status, diagnostic, reason, message); found {}",
+                names
+                    .iter()
+                    .map(|n| format!("'{n}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+    }
+}
+
+fn read_event(
+    columns: &Columns,
+    fields: &[String],
+    rules: &RuleSet,
+    syntax_options: SyntaxOptions,
+    file: &Arc<Path>,
+    line: u64,
+) -> Result<Event, HistoryRowProblem> {
+    let cell = |index: Option<usize>| {
+        index
+            .and_then(|i| fields.get(i))
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+    };
+    let raw_address = cell(Some(columns.address)).unwrap_or_default();
+    let address = syntax::check_address(raw_address, syntax_options).map_err(|error| {
+        HistoryRowProblem::BadAddress {
+            address: raw_address.to_owned(),
+            why: if raw_address.is_empty() {
+                "is empty".to_owned()
+            } else {
+                error.to_string()
+            },
+        }
+    })?;
+    let time = cell(columns.time)
+        .map(|value| {
+            parse_time(value).ok_or_else(|| HistoryRowProblem::BadTime {
+                value: value.to_owned(),
+            })
+        })
+        .transpose()?;
+    let text = cell(columns.text).unwrap_or_default();
+    let reply = match cell(columns.reply) {
+        Some(value) => {
+            Some(
+                value
+                    .parse::<ReplyCode>()
+                    .map_err(|_| HistoryRowProblem::BadReplyCode {
+                        value: value.to_owned(),
+                    })?,
+            )
+        }
+        None => codes::find_reply_code(text),
+    };
+    let enhanced =
+        match cell(columns.enhanced) {
+            Some(value) => Some(value.parse::<EnhancedCode>().map_err(|_| {
+                HistoryRowProblem::BadEnhancedCode {
+                    value: value.to_owned(),
+                }
+            })?),
+            None => codes::find_enhanced_code(text),
+        };
+    if reply.is_none() && enhanced.is_none() && text.is_empty() {
+        return Err(HistoryRowProblem::NoBounceInfo);
+    }
+    let classification = rules.classify(BounceInput {
+        reply,
+        enhanced,
+        text,
+    });
+    Ok(Event {
+        key: address.key().to_owned(),
+        action: classification.action,
+        evidence: Evidence {
+            file: file.clone(),
+            line,
+            time,
+            reply: reply.map(ReplyCode::value),
+            enhanced: enhanced.map(|code| code.to_string()),
+            text: text.chars().take(MAX_EVIDENCE_CHARS).collect(),
+            reason: classification.reason,
+            rule: classification
+                .rule
+                .map(|index| rules.rules()[index].0.name.clone()),
+        },
+    })
+}
+
+/// RFC 3339, an ISO 8601 date, `YYYY-MM-DD HH:MM:SS` (UTC), or Unix seconds.
+pub fn parse_time(value: &str) -> Option<UnixSeconds> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let seconds = value.split('.').next()?.parse::<i64>().ok()?;
+        return jiff::Timestamp::from_second(seconds)
+            .ok()
+            .map(jiff::Timestamp::as_second);
+    }
+    if let Ok(timestamp) = value.parse::<jiff::Timestamp>() {
+        return Some(timestamp.as_second());
+    }
+    let civil = value
+        .parse::<jiff::civil::DateTime>()
+        .ok()
+        .or_else(|| value.parse::<jiff::civil::Date>().ok().map(Into::into))?;
+    civil
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|zoned| zoned.timestamp().as_second())
+}
+
+/// `2026-03-02`, the UTC day of a time.
+pub fn format_day(time: UnixSeconds) -> String {
+    jiff::Timestamp::from_second(time)
+        .map(|t| t.to_string()[..10].to_owned())
+        .unwrap_or_else(|_| time.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_time_formats_exports_use() {
+        let day = 1_772_409_600; // 2026-03-02T00:00:00Z
+        assert_eq!(parse_time("2026-03-02"), Some(day));
+        assert_eq!(parse_time("2026-03-02T00:00:00Z"), Some(day));
+        assert_eq!(parse_time("2026-03-02T01:00:00+01:00"), Some(day));
+        assert_eq!(parse_time("2026-03-02 10:00:00"), Some(day + 36_000));
+        assert_eq!(parse_time("1772409600"), Some(day));
+        assert_eq!(parse_time("1772409600.25"), Some(day));
+        assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(parse_time("2026-13-01"), None);
+        assert_eq!(format_day(day + 100), "2026-03-02");
+    }
+
+    fn evidence(time: i64) -> Evidence {
+        Evidence {
+            file: Arc::from(Path::new("h.csv")),
+            line: 1,
+            time: Some(time),
+            reply: Some(452),
+            enhanced: None,
+            text: String::new(),
+            reason: Reason::MailboxFull,
+            rule: None,
+        }
+    }
+
+    #[test]
+    fn soft_days_are_distinct_and_inside_the_window() {
+        let day = 86_400;
+        let history = AddressHistory {
+            soft: [100, 100, 101, 10, 190, 191]
+                .iter()
+                .map(|d| (*d, evidence(d * day)))
+                .collect(),
+            ..AddressHistory::default()
+        };
+        // Window (100, 190]: days 101 and 190; day 100 is one day too old, 191 is after the anchor.
+        assert_eq!(history.soft_days_within(190, 90).len(), 2);
+        // Window (10, 100]: day 100 twice counts once, plus nothing else.
+        assert_eq!(history.soft_days_within(100, 90).len(), 1);
+    }
+}

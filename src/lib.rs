@@ -1,0 +1,18 @@
+//! bouncegate: gate changes to committed mailing lists on predicted hard bounces, historic hard
+//! bounces and the projected bounce rate.
+//!
+//! The pipeline runs one way, one module per stage: [`lists`] (read the list files) ->
+//! [`syntax`] (check each address) -> [`history`] (match the bounce history, classified by
+//! [`rules`]) -> [`gate`] (apply the policy) -> [`report`]. [`check`] runs them in order.
+
+pub mod check;
+pub mod codes;
+pub mod error;
+pub mod finding;
+pub mod gate;
+pub mod history;
+pub mod lists;
+pub mod report;
+pub mod rules;
+pub mod syntax;
+pub mod table;

@@ -1,0 +1,234 @@
+//! The `bouncegate` command: parses arguments and calls the library.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use bouncegate::check::{self, CheckOptions};
+use bouncegate::codes::{find_enhanced_code, find_reply_code};
+use bouncegate::error::Error;
+use bouncegate::history::parse_time;
+use bouncegate::lists::ReadOptions;
+use bouncegate::rules::{self, BounceInput, Config, Rate};
+
+/// Gate changes to committed mailing lists on predicted hard bounces, historic hard bounces
+/// and the projected bounce rate.
+#[derive(Parser)]
+#[command(version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check list files; exit 0 pass, 1 the gate failed, 2 usage, config or input error.
+    Check(CheckArgs),
+    /// Classify one bounce text: the codes found, the reason, the action and the rule.
+    Explain {
+        /// The bounce text, e.g. "550 5.1.1 <a@b.com>: Recipient address rejected: User unknown".
+        text: String,
+        #[command(flatten)]
+        rules: RulesArg,
+    },
+    /// Print the effective rules (the built-in ones with yours layered on top).
+    Rules {
+        /// Print the JSON Schema of rules.yaml instead.
+        #[arg(long)]
+        schema: bool,
+        #[command(flatten)]
+        rules: RulesArg,
+    },
+}
+
+#[derive(Args)]
+struct RulesArg {
+    /// Your rules file, layered over the built-in rules [default: ./rules.yaml when present].
+    #[arg(long, value_name = "PATH")]
+    rules: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// List files, or directories walked for .csv, .tsv and .txt files [default: the `lists:`
+    /// globs of rules.yaml, else lists/].
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    rules: RulesArg,
+    /// Bounce history files or directories [default: the `history:` globs, else bounces/].
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    history: Vec<PathBuf>,
+    /// The header of the email column [default: found by name: email, e-mail, mail, ...].
+    #[arg(long, value_name = "NAME")]
+    column: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Override policy.max_bounce_rate (a fraction: 0.02 is 2%).
+    #[arg(long, value_name = "RATE")]
+    max_bounce_rate: Option<f64>,
+    /// End the soft-bounce window on this date [default: the newest history event].
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// Accept quoted local parts such as "john doe"@example.org.
+    #[arg(long)]
+    allow_quoted_local: bool,
+    /// Accept IP address literals such as user@[192.0.2.1].
+    #[arg(long)]
+    allow_domain_literal: bool,
+    /// Match local parts case-sensitively.
+    #[arg(long)]
+    case_sensitive_local: bool,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Print errors and the summary only, no warnings.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => run_check(args),
+        Command::Explain { text, rules } => load_config(&rules).map(|config| {
+            print!("{}", explain(&config, &text));
+            0
+        }),
+        Command::Rules { schema, rules } => {
+            if schema {
+                print!("{}", rules::json_schema());
+                Ok(0)
+            } else {
+                load_config(&rules).map(|config| {
+                    print!("{}", rules::render_effective(&config));
+                    0
+                })
+            }
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("bouncegate: error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_config(arg: &RulesArg) -> Result<Config, Error> {
+    let default_path = Path::new("rules.yaml");
+    let user = arg
+        .rules
+        .as_deref()
+        .or_else(|| default_path.is_file().then_some(default_path));
+    Ok(rules::load(user)?)
+}
+
+fn run_check(args: CheckArgs) -> Result<u8, Error> {
+    let mut config = load_config(&args.rules)?;
+    config.syntax.allow_quoted_local |= args.allow_quoted_local;
+    config.syntax.allow_domain_literal |= args.allow_domain_literal;
+    config.syntax.case_sensitive_local |= args.case_sensitive_local;
+    if let Some(rate) = args.max_bounce_rate {
+        config.policy.max_bounce_rate = Rate::new(rate)
+            .map_err(|expected| Error::BadOption {
+                option: "--max-bounce-rate",
+                value: rate.to_string(),
+                expected,
+            })?
+            .value();
+    }
+    let as_of = match &args.as_of {
+        Some(value) => Some(parse_time(value).ok_or_else(|| Error::BadOption {
+            option: "--as-of",
+            value: value.clone(),
+            expected: "a date such as 2026-03-02 or an RFC 3339 time".to_owned(),
+        })?),
+        None => None,
+    };
+    let options = CheckOptions {
+        paths: args.paths,
+        history: args.history,
+        read: ReadOptions {
+            column: args.column,
+        },
+        as_of,
+    };
+    let report = check::run(&config, &options)?;
+    let text = match args.format {
+        Format::Json => report.to_json(),
+        Format::Human => report.to_human(use_color(args.color), args.quiet),
+    };
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    Ok(report.exit_code as u8)
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+fn explain(config: &Config, text: &str) -> String {
+    let reply = find_reply_code(text);
+    let enhanced = find_enhanced_code(text);
+    let classification = config.rules.classify(BounceInput {
+        reply,
+        enhanced,
+        text,
+    });
+    let class = match reply.map(|r| r.class()).or(enhanced.map(|e| e.class)) {
+        Some(5) => "hard (5xx)",
+        Some(4) => "soft (4xx)",
+        Some(2) => "success (2xx)",
+        _ => "unknown (no code)",
+    };
+    let mut out = String::new();
+    out.push_str(&format!(
+        "reply code:    {}\n",
+        reply.map_or("none".to_owned(), |r| r.to_string())
+    ));
+    out.push_str(&format!(
+        "enhanced code: {}\n",
+        enhanced.map_or("none".to_owned(), |e| e.to_string())
+    ));
+    out.push_str(&format!("class:         {class}\n"));
+    out.push_str(&format!("reason:        {}\n", classification.reason));
+    out.push_str(&format!("action:        {}\n", classification.action));
+    match classification.rule {
+        Some(index) => {
+            let (rule, origin) = &config.rules.rules()[index];
+            out.push_str(&format!("rule:          {} (from {origin})\n", rule.name));
+            if let Some(advice) = &rule.advice {
+                out.push_str(&format!("advice:        {advice}\n"));
+            }
+        }
+        None => {
+            out.push_str("rule:          none matched: the bounce says nothing about the address\n")
+        }
+    }
+    if classification.reason.is_sender_block() {
+        out.push_str("note:          a block against the sender: check reputation and content\n");
+    }
+    out
+}

@@ -1,0 +1,334 @@
+//! Stage 6: the report, for people (grouped by file, colour on a terminal) and as JSON (a
+//! versioned schema, documented in docs/report-schema.md).
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::finding::{Finding, Reason, Severity, percent};
+use crate::gate::{ListReport, Verdict, Window, rate};
+use crate::history::{History, HistoryRowProblem};
+use crate::rules::{Level, Policy};
+
+/// Bump on any change that could break a reader of the JSON report.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunVerdict {
+    Pass,
+    Fail,
+    /// Some input could not be read: exit code 2, whatever the gate says.
+    BadInput,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Totals {
+    pub lists: usize,
+    pub rows_read: usize,
+    pub rows_checked: usize,
+    pub rows_skipped: usize,
+    /// Unique addresses across all lists.
+    pub addresses: usize,
+    pub predicted_hard: usize,
+    pub historic_hard: usize,
+    pub repeated_soft: usize,
+    pub duplicates: usize,
+    pub bouncing: usize,
+    pub bounce_rate: f64,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistorySummary {
+    pub files: Vec<PathBuf>,
+    pub events_read: usize,
+    pub events_used: usize,
+    pub addresses: usize,
+    /// The last day of the soft-bounce window (UTC), when there is one.
+    pub window_end: Option<String>,
+    pub window_days: u32,
+    pub findings: Vec<Finding>,
+    #[serde(skip)]
+    pub bad_input: bool,
+}
+
+impl HistorySummary {
+    pub fn new(history: History, window: Option<Window>, policy: &Policy) -> HistorySummary {
+        let row_severity = match policy.history_row {
+            Level::Error => Some(Severity::Error),
+            Level::Warning => Some(Severity::Warning),
+            Level::Off => None,
+        };
+        let mut bad_input = false;
+        let findings = history
+            .problems
+            .into_iter()
+            .filter_map(|problem| {
+                let severity = if problem.whole_file {
+                    bad_input = true;
+                    Severity::Error
+                } else {
+                    row_severity?
+                };
+                let reason = match problem.problem {
+                    HistoryRowProblem::BadInput { problem } if problem.is_whole_file() => {
+                        Reason::BadInput { problem }
+                    }
+                    problem => Reason::HistoryRow { problem },
+                };
+                Some(Finding {
+                    file: problem.file,
+                    line: Some(problem.line),
+                    severity,
+                    address: None,
+                    reason,
+                })
+            })
+            .collect();
+        HistorySummary {
+            files: history.files,
+            events_read: history.events_read,
+            events_used: history.events_used,
+            addresses: history.by_address.len(),
+            window_end: window.map(|w| crate::history::format_day(w.end_day * 86_400)),
+            window_days: policy.soft_within_days,
+            findings,
+            bad_input,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub verdict: RunVerdict,
+    pub exit_code: i32,
+    pub policy: Policy,
+    pub totals: Totals,
+    pub lists: Vec<ListReport>,
+    pub history: HistorySummary,
+}
+
+impl Report {
+    pub fn new(lists: Vec<ListReport>, history: HistorySummary, policy: Policy) -> Report {
+        let mut totals = Totals {
+            lists: lists.len(),
+            ..Totals::default()
+        };
+        let mut keys: HashSet<&str> = HashSet::new();
+        let mut bouncing: HashSet<&str> = HashSet::new();
+        for list in &lists {
+            let s = &list.stats;
+            totals.rows_read += s.rows_read;
+            totals.rows_checked += s.rows_checked;
+            totals.rows_skipped += s.rows_skipped;
+            totals.predicted_hard += s.predicted_hard;
+            totals.historic_hard += s.historic_hard;
+            totals.repeated_soft += s.repeated_soft;
+            totals.duplicates += s.duplicates;
+            keys.extend(list.keys.iter().map(String::as_str));
+            bouncing.extend(list.bouncing_keys.iter().map(String::as_str));
+        }
+        totals.addresses = keys.len();
+        totals.bouncing = bouncing.len();
+        totals.bounce_rate = rate(totals.bouncing, totals.addresses);
+        let all_findings = lists
+            .iter()
+            .flat_map(|l| &l.findings)
+            .chain(&history.findings);
+        for finding in all_findings {
+            match finding.severity {
+                Severity::Error => totals.errors += 1,
+                Severity::Warning => totals.warnings += 1,
+            }
+        }
+
+        let bad_input = history.bad_input || lists.iter().any(|l| l.verdict == Verdict::BadInput);
+        let run_rate_fails =
+            policy.fail_on_bounce_rate && totals.bounce_rate > policy.max_bounce_rate;
+        let verdict = if bad_input {
+            RunVerdict::BadInput
+        } else if run_rate_fails
+            || lists.iter().any(|l| l.verdict == Verdict::Fail)
+            || history
+                .findings
+                .iter()
+                .any(|f| f.severity == Severity::Error)
+        {
+            RunVerdict::Fail
+        } else {
+            RunVerdict::Pass
+        };
+        Report {
+            schema_version: JSON_SCHEMA_VERSION,
+            exit_code: match verdict {
+                RunVerdict::Pass => 0,
+                RunVerdict::Fail => 1,
+                RunVerdict::BadInput => 2,
+            },
+            verdict,
+            policy,
+            totals,
+            lists,
+            history,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// The human report: findings grouped by file, a summary per list, the verdict.
+    pub fn to_human(&self, colors: bool, quiet: bool) -> String {
+        let paint = Paint { on: colors };
+        let mut out = String::new();
+        for list in &self.lists {
+            for finding in &list.findings {
+                if !(quiet && finding.severity == Severity::Warning) {
+                    write_finding(&mut out, finding, paint);
+                }
+            }
+        }
+        for finding in &self.history.findings {
+            if !(quiet && finding.severity == Severity::Warning) {
+                write_finding(&mut out, finding, paint);
+            }
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        for list in &self.lists {
+            write_list_summary(&mut out, list, &self.policy, paint);
+        }
+        if !self.history.files.is_empty() {
+            let h = &self.history;
+            let _ = writeln!(
+                out,
+                "history: files {}, events read {}, used {}, addresses {}{}",
+                h.files.len(),
+                h.events_read,
+                h.events_used,
+                h.addresses,
+                h.window_end.as_ref().map_or(String::new(), |end| format!(
+                    "; soft-bounce window: {} days to {end}",
+                    h.window_days
+                ))
+            );
+        }
+        let t = &self.totals;
+        let verdict = match self.verdict {
+            RunVerdict::Pass => paint.green("PASS"),
+            RunVerdict::Fail => paint.red("FAIL"),
+            RunVerdict::BadInput => paint.red("BAD INPUT"),
+        };
+        let _ = writeln!(
+            out,
+            "{verdict}: lists {}, addresses {}, predicted hard {}, historic hard {}, repeated soft {}; bounce rate {} (limit {}); errors {}, warnings {}",
+            t.lists,
+            t.addresses,
+            t.predicted_hard,
+            t.historic_hard,
+            t.repeated_soft,
+            percent(t.bounce_rate),
+            percent(self.policy.max_bounce_rate),
+            t.errors,
+            t.warnings
+        );
+        if self.verdict == RunVerdict::BadInput {
+            let _ = writeln!(
+                out,
+                "Some input could not be read (see the errors above): fix it and run again."
+            );
+        }
+        out
+    }
+}
+
+fn write_finding(out: &mut String, finding: &Finding, paint: Paint) {
+    let location = match finding.line {
+        Some(line) => format!("{}:{line}", finding.file.display()),
+        None => finding.file.display().to_string(),
+    };
+    let label = format!("{}[{}]", finding.severity, finding.code());
+    let label = match finding.severity {
+        Severity::Error => paint.red(&label),
+        Severity::Warning => paint.yellow(&label),
+    };
+    let _ = writeln!(
+        out,
+        "{}: {label}: {}",
+        paint.bold(&location),
+        finding.message()
+    );
+}
+
+fn write_list_summary(out: &mut String, list: &ListReport, policy: &Policy, paint: Paint) {
+    let s = &list.stats;
+    let verdict = match list.verdict {
+        Verdict::Pass => paint.green("pass"),
+        Verdict::Fail => paint.red("FAIL"),
+        Verdict::BadInput => paint.red("BAD INPUT"),
+    };
+    let skipped = if s.skipped.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({})",
+            s.skipped
+                .iter()
+                .map(|(reason, n)| format!("{n} {reason}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let _ = writeln!(
+        out,
+        "{}: {verdict}: addresses {}, predicted hard {}, historic hard {}, repeated soft {}, duplicates {}; bounce rate {} (limit {})",
+        paint.bold(&list.path.display().to_string()),
+        s.addresses,
+        s.predicted_hard,
+        s.historic_hard,
+        s.repeated_soft,
+        s.duplicates,
+        percent(s.bounce_rate),
+        percent(policy.max_bounce_rate),
+    );
+    let _ = writeln!(
+        out,
+        "  rows: {} read = {} checked + {} skipped{skipped}",
+        s.rows_read, s.rows_checked, s.rows_skipped
+    );
+}
+
+#[derive(Clone, Copy)]
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    fn red(self, text: &str) -> String {
+        self.wrap("1;31", text)
+    }
+    fn yellow(self, text: &str) -> String {
+        self.wrap("33", text)
+    }
+    fn green(self, text: &str) -> String {
+        self.wrap("32", text)
+    }
+    fn bold(self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+}

@@ -1,0 +1,909 @@
+//! rules.yaml: the bounce code rules and the policy.
+//!
+//! The repository's `rules.yaml` is compiled into the binary and is always the bottom layer. A
+//! user's file is layered on top: its rules are tried before the default ones (a user rule with
+//! the name of a default rule replaces it), and every policy key it sets overrides that key
+//! alone. Unknown keys, wrong types, bad regexes and malformed codes are rejected with the
+//! file, line and column.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+
+use regex::RegexSet;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::codes::{EnhancedCode, EnhancedPattern, ReplyCode, ReplyPattern};
+use crate::error::ConfigError;
+use crate::syntax::SyntaxOptions;
+
+/// The default rules, embedded at build time.
+pub const DEFAULT_RULES_YAML: &str = include_str!("../rules.yaml");
+const DEFAULT_RULES_NAME: &str = "rules.yaml (built in)";
+
+/// What a bounce says about the address, after the rules have read its codes and text.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    /// The mailbox does not exist.
+    UserUnknown,
+    /// The domain does not exist or takes no mail.
+    DomainUnknown,
+    /// The domain publishes a null MX (RFC 7505).
+    NullMx,
+    /// The address is malformed.
+    BadAddress,
+    /// The mailbox moved or is not local.
+    Moved,
+    /// The account is disabled or deactivated.
+    AccountDisabled,
+    /// The mailbox is full or over quota.
+    MailboxFull,
+    /// The mailbox is temporarily unavailable.
+    MailboxUnavailable,
+    /// Greylisting: the receiver asks to retry later.
+    Greylisted,
+    /// The receiver limits the sender's rate.
+    RateLimited,
+    /// The sender is blocked as spam or by a blocklist.
+    SpamBlock,
+    /// The sender fails a policy: SPF, DKIM, DMARC, reverse DNS, authorisation.
+    PolicyBlock,
+    /// The message is too large.
+    MessageTooLarge,
+    /// The content was rejected.
+    ContentRejected,
+    /// The receiving mail system failed.
+    SystemError,
+    /// Routing or network trouble on the way.
+    NetworkError,
+    /// An SMTP protocol error.
+    ProtocolError,
+    /// A problem with the sender's own address.
+    SenderAddress,
+    /// Nothing known about the cause.
+    Unknown,
+}
+
+impl Reason {
+    /// A block against the sender's reputation or setup, not a fault of the address.
+    pub fn is_sender_block(self) -> bool {
+        matches!(self, Reason::SpamBlock | Reason::PolicyBlock)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::UserUnknown => "user-unknown",
+            Reason::DomainUnknown => "domain-unknown",
+            Reason::NullMx => "null-mx",
+            Reason::BadAddress => "bad-address",
+            Reason::Moved => "moved",
+            Reason::AccountDisabled => "account-disabled",
+            Reason::MailboxFull => "mailbox-full",
+            Reason::MailboxUnavailable => "mailbox-unavailable",
+            Reason::Greylisted => "greylisted",
+            Reason::RateLimited => "rate-limited",
+            Reason::SpamBlock => "spam-block",
+            Reason::PolicyBlock => "policy-block",
+            Reason::MessageTooLarge => "message-too-large",
+            Reason::ContentRejected => "content-rejected",
+            Reason::SystemError => "system-error",
+            Reason::NetworkError => "network-error",
+            Reason::ProtocolError => "protocol-error",
+            Reason::SenderAddress => "sender-address",
+            Reason::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a bounce does to the address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// The address is dead: its first such bounce suppresses it.
+    Suppress,
+    /// A soft bounce that counts toward the repeated-soft threshold.
+    Count,
+    /// Says nothing about the address.
+    Ignore,
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Action::Suppress => "suppress",
+            Action::Count => "count",
+            Action::Ignore => "ignore",
+        })
+    }
+}
+
+/// How a finding kind is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// Fails the gate.
+    Error,
+    /// Shown, does not fail the gate.
+    Warning,
+    /// Not reported.
+    Off,
+}
+
+/// A regular expression, checked when the file is read so a bad one is reported with its line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct TextRegex(#[schemars(description = "A regular expression (Rust regex syntax).")] String);
+
+impl<'de> Deserialize<'de> for TextRegex {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let pattern = String::deserialize(deserializer)?;
+        regex::Regex::new(&pattern).map_err(|error| {
+            // regex's message draws a caret over several lines; its last line says what.
+            let text = error.to_string();
+            let what = text
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim_start_matches("error: ");
+            serde::de::Error::custom(format!("bad regex '{pattern}': {what}"))
+        })?;
+        Ok(TextRegex(pattern))
+    }
+}
+
+/// A bounce rate between 0 and 1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Rate(#[schemars(range(min = 0.0, max = 1.0))] f64);
+
+impl Rate {
+    pub fn new(value: f64) -> Result<Rate, String> {
+        if (0.0..=1.0).contains(&value) {
+            Ok(Rate(value))
+        } else {
+            Err(format!(
+                "bounce rate {value} is out of range: expected a fraction from 0 to 1, such as 0.02 for 2%"
+            ))
+        }
+    }
+
+    pub fn value(self) -> f64 {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Rate::new(f64::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// One rule: every condition given must hold (each list matches when any entry does); the
+/// first rule that matches a bounce decides its reason and action.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// A unique name, shown by `explain` and in findings.
+    pub name: String,
+    /// Case-insensitive substrings of the diagnostic text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text: Vec<String>,
+    /// Case-insensitive regular expressions over the diagnostic text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regex: Vec<TextRegex>,
+    /// Enhanced status code patterns (RFC 3463).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enhanced: Vec<EnhancedPattern>,
+    /// SMTP reply code patterns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reply: Vec<ReplyPattern>,
+    pub reason: Reason,
+    pub action: Action,
+    /// What the sender should do, shown by `explain`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advice: Option<String>,
+}
+
+impl Rule {
+    fn has_condition(&self) -> bool {
+        !(self.text.is_empty()
+            && self.regex.is_empty()
+            && self.enhanced.is_empty()
+            && self.reply.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyntaxFile {
+    /// Accept quoted local parts such as "john doe"@example.org.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_quoted_local: Option<bool>,
+    /// Accept IP address literals such as user@[192.0.2.1].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_domain_literal: Option<bool>,
+    /// Match the local part case-sensitively (Ann@x.org and ann@x.org differ).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_sensitive_local: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SoftBounceFile {
+    /// Counted soft bounces, on distinct days, that suppress an address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppress_after: Option<NonZeroU32>,
+    /// The window, in days, ending at the newest history event (or --as-of).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub within_days: Option<NonZeroU32>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FailOnFile {
+    /// Fail on addresses predicted to hard-bounce (bad syntax).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted_hard: Option<bool>,
+    /// Fail on addresses whose history holds a suppressing bounce.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub historic_hard: Option<bool>,
+    /// Fail on addresses over the soft-bounce threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeated_soft: Option<bool>,
+    /// Fail when a projected bounce rate is over max_bounce_rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounce_rate: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityFile {
+    /// An address that appears twice in one list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<Level>,
+    /// Leading or trailing whitespace around an address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub whitespace: Option<Level>,
+    /// A CSV row whose email cell is empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub empty_cell: Option<Level>,
+    /// Blocks against the sender (spam, policy) in the history of a list's addresses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_blocks: Option<Level>,
+    /// A history row that could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_row: Option<Level>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    /// The gate fails when a list's projected bounce rate is strictly greater than this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_bounce_rate: Option<Rate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soft_bounce: Option<SoftBounceFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fail_on: Option<FailOnFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<SeverityFile>,
+}
+
+/// The shape of rules.yaml. Every key is optional in a user's file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "bouncegate rules.yaml")]
+pub struct RulesFile {
+    /// Globs of the list files that `check` reads when it is given no path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lists: Option<Vec<String>>,
+    /// Globs of files never checked, even when named on the command line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<Vec<String>>,
+    /// Globs of bounce history files read when --history is not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syntax: Option<SyntaxFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyFile>,
+    /// When false, only this file's rules are used, not the built-in ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_rules: Option<bool>,
+    /// Ordered rules; the first that matches wins. A user's rules are tried before the defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<Rule>>")]
+    pub rules: Option<Vec<Spanned<Rule>>>,
+}
+
+/// The policy in force after layering.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Policy {
+    pub max_bounce_rate: f64,
+    pub soft_suppress_after: u32,
+    pub soft_within_days: u32,
+    pub fail_on_predicted_hard: bool,
+    pub fail_on_historic_hard: bool,
+    pub fail_on_repeated_soft: bool,
+    pub fail_on_bounce_rate: bool,
+    pub duplicate: Level,
+    pub whitespace: Level,
+    pub empty_cell: Level,
+    pub sender_blocks: Level,
+    pub history_row: Level,
+}
+
+/// Where a rule came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    Default,
+    User(PathBuf),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str(DEFAULT_RULES_NAME),
+            Origin::User(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// The codes and text of one bounce, as the rules see it.
+#[derive(Debug, Clone, Copy)]
+pub struct BounceInput<'a> {
+    pub reply: Option<ReplyCode>,
+    pub enhanced: Option<EnhancedCode>,
+    pub text: &'a str,
+}
+
+/// The outcome of the rules for one bounce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Classification {
+    pub reason: Reason,
+    pub action: Action,
+    /// The index of the matching rule in [`RuleSet::rules`]; `None` when no rule matched.
+    pub rule: Option<usize>,
+}
+
+/// The ordered rules, with their text patterns compiled into one set for a single pass.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    rules: Vec<(Rule, Origin)>,
+    /// For each rule, its pattern's index in `texts`.
+    text_index: Vec<Option<usize>>,
+    texts: RegexSet,
+}
+
+impl RuleSet {
+    fn new(rules: Vec<(Rule, Origin)>) -> Result<RuleSet, regex::Error> {
+        let mut patterns = Vec::new();
+        let mut text_index = Vec::with_capacity(rules.len());
+        for (rule, _) in &rules {
+            let alternatives: Vec<String> = rule
+                .text
+                .iter()
+                .map(|text| regex::escape(text))
+                .chain(rule.regex.iter().map(|r| format!("(?:{})", r.0)))
+                .collect();
+            if alternatives.is_empty() {
+                text_index.push(None);
+            } else {
+                text_index.push(Some(patterns.len()));
+                patterns.push(format!("(?i:{})", alternatives.join("|")));
+            }
+        }
+        Ok(RuleSet {
+            texts: RegexSet::new(patterns)?,
+            rules,
+            text_index,
+        })
+    }
+
+    pub fn rules(&self) -> &[(Rule, Origin)] {
+        &self.rules
+    }
+
+    /// The first rule whose conditions all hold.
+    pub fn classify(&self, bounce: BounceInput<'_>) -> Classification {
+        let text_matches = if self.texts.is_empty() || bounce.text.is_empty() {
+            None
+        } else {
+            Some(self.texts.matches(bounce.text))
+        };
+        let found = self
+            .rules
+            .iter()
+            .zip(&self.text_index)
+            .position(|((rule, _), text_index)| {
+                let text_ok = text_index
+                    .is_none_or(|i| text_matches.as_ref().is_some_and(|set| set.matched(i)));
+                let enhanced_ok = rule.enhanced.is_empty()
+                    || bounce
+                        .enhanced
+                        .is_some_and(|code| rule.enhanced.iter().any(|p| p.matches(code)));
+                let reply_ok = rule.reply.is_empty()
+                    || bounce
+                        .reply
+                        .is_some_and(|code| rule.reply.iter().any(|p| p.matches(code)));
+                text_ok && enhanced_ok && reply_ok
+            });
+        match found {
+            Some(index) => Classification {
+                reason: self.rules[index].0.reason,
+                action: self.rules[index].0.action,
+                rule: Some(index),
+            },
+            None => Classification {
+                reason: Reason::Unknown,
+                action: Action::Ignore,
+                rule: None,
+            },
+        }
+    }
+}
+
+/// Everything rules.yaml decides, after layering the user's file over the default.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub lists: Vec<String>,
+    pub exclude: Vec<String>,
+    pub history: Vec<String>,
+    pub syntax: SyntaxOptions,
+    pub policy: Policy,
+    pub rules: RuleSet,
+    /// The user's file, when one was layered.
+    pub user_file: Option<PathBuf>,
+    /// The merged file, for `bouncegate rules`.
+    pub effective: RulesFile,
+}
+
+/// Parse one rules file; errors carry `name:line:column`.
+pub fn parse(yaml: &str, name: &str) -> Result<RulesFile, ConfigError> {
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+    };
+    serde_saphyr::from_str_with_options::<Option<RulesFile>>(yaml, options)
+        .map(Option::unwrap_or_default)
+        .map_err(|error| ConfigError::from_yaml(name, &error))
+}
+
+/// The config from the default rules and, when given, the user's file.
+pub fn load(user_file: Option<&Path>) -> Result<Config, ConfigError> {
+    let default = parse(DEFAULT_RULES_YAML, DEFAULT_RULES_NAME)?;
+    let user = match user_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            // bouncegate's own repository keeps the defaults in ./rules.yaml: not a layer.
+            if text == DEFAULT_RULES_YAML {
+                None
+            } else {
+                Some((parse(&text, &path.display().to_string())?, path))
+            }
+        }
+        None => None,
+    };
+    resolve(default, user)
+}
+
+fn resolve(default: RulesFile, user: Option<(RulesFile, &Path)>) -> Result<Config, ConfigError> {
+    let user_path = user.as_ref().map(|(_, path)| path.to_path_buf());
+    let user = user.map(|(file, _)| file).unwrap_or_default();
+
+    let mut rules: Vec<(Rule, Origin)> = Vec::new();
+    let mut names = HashSet::new();
+    for spanned in user.rules.iter().flatten() {
+        let path = user_path.clone().unwrap_or_default();
+        let at = |message: String| ConfigError::Invalid {
+            file: path.display().to_string(),
+            line: spanned.referenced.line(),
+            column: spanned.referenced.column(),
+            message,
+        };
+        if !spanned.value.has_condition() {
+            return Err(at(format!(
+                "rule '{}' has no condition: expected at least one of text, regex, enhanced, reply",
+                spanned.value.name
+            )));
+        }
+        if !names.insert(spanned.value.name.clone()) {
+            return Err(at(format!(
+                "rule '{}' is defined twice: rule names must be unique",
+                spanned.value.name
+            )));
+        }
+        rules.push((spanned.value.clone(), Origin::User(path.clone())));
+    }
+    if user.default_rules.unwrap_or(true) {
+        for spanned in default.rules.iter().flatten() {
+            // A user rule with the name of a default rule replaces it.
+            if !names.contains(&spanned.value.name) {
+                rules.push((spanned.value.clone(), Origin::Default));
+            }
+        }
+    }
+
+    let effective = layer(default, user);
+    let policy = resolve_policy(effective.policy.clone().unwrap_or_default());
+    let syntax = effective.syntax.clone().unwrap_or_default();
+    let rule_set = RuleSet::new(rules).map_err(|error| ConfigError::Invalid {
+        file: user_path
+            .as_ref()
+            .map_or(DEFAULT_RULES_NAME.to_owned(), |p| p.display().to_string()),
+        line: 1,
+        column: 1,
+        message: format!("the rules' text patterns do not compile together: {error}"),
+    })?;
+    Ok(Config {
+        lists: effective.lists.clone().unwrap_or_default(),
+        exclude: effective.exclude.clone().unwrap_or_default(),
+        history: effective.history.clone().unwrap_or_default(),
+        syntax: SyntaxOptions {
+            allow_quoted_local: syntax.allow_quoted_local.unwrap_or(false),
+            allow_domain_literal: syntax.allow_domain_literal.unwrap_or(false),
+            case_sensitive_local: syntax.case_sensitive_local.unwrap_or(false),
+        },
+        policy,
+        rules: rule_set,
+        user_file: user_path,
+        effective,
+    })
+}
+
+/// Each key the user sets overrides the default's; rules are kept apart (see [`resolve`]).
+fn layer(default: RulesFile, user: RulesFile) -> RulesFile {
+    fn pick<T>(user: Option<T>, default: Option<T>) -> Option<T> {
+        user.or(default)
+    }
+    let policy = {
+        let d = default.policy.unwrap_or_default();
+        let u = user.policy.unwrap_or_default();
+        let (ds, us) = (
+            d.soft_bounce.unwrap_or_default(),
+            u.soft_bounce.unwrap_or_default(),
+        );
+        let (df, uf) = (d.fail_on.unwrap_or_default(), u.fail_on.unwrap_or_default());
+        let (dv, uv) = (
+            d.severity.unwrap_or_default(),
+            u.severity.unwrap_or_default(),
+        );
+        PolicyFile {
+            max_bounce_rate: pick(u.max_bounce_rate, d.max_bounce_rate),
+            soft_bounce: Some(SoftBounceFile {
+                suppress_after: pick(us.suppress_after, ds.suppress_after),
+                within_days: pick(us.within_days, ds.within_days),
+            }),
+            fail_on: Some(FailOnFile {
+                predicted_hard: pick(uf.predicted_hard, df.predicted_hard),
+                historic_hard: pick(uf.historic_hard, df.historic_hard),
+                repeated_soft: pick(uf.repeated_soft, df.repeated_soft),
+                bounce_rate: pick(uf.bounce_rate, df.bounce_rate),
+            }),
+            severity: Some(SeverityFile {
+                duplicate: pick(uv.duplicate, dv.duplicate),
+                whitespace: pick(uv.whitespace, dv.whitespace),
+                empty_cell: pick(uv.empty_cell, dv.empty_cell),
+                sender_blocks: pick(uv.sender_blocks, dv.sender_blocks),
+                history_row: pick(uv.history_row, dv.history_row),
+            }),
+        }
+    };
+    let (ds, us) = (
+        default.syntax.unwrap_or_default(),
+        user.syntax.unwrap_or_default(),
+    );
+    RulesFile {
+        lists: pick(user.lists, default.lists),
+        exclude: pick(user.exclude, default.exclude),
+        history: pick(user.history, default.history),
+        syntax: Some(SyntaxFile {
+            allow_quoted_local: pick(us.allow_quoted_local, ds.allow_quoted_local),
+            allow_domain_literal: pick(us.allow_domain_literal, ds.allow_domain_literal),
+            case_sensitive_local: pick(us.case_sensitive_local, ds.case_sensitive_local),
+        }),
+        policy: Some(policy),
+        default_rules: None,
+        rules: None,
+    }
+}
+
+/// Fill the policy; a key missing from both layers takes the value the README documents.
+fn resolve_policy(file: PolicyFile) -> Policy {
+    let soft = file.soft_bounce.unwrap_or_default();
+    let fail = file.fail_on.unwrap_or_default();
+    let severity = file.severity.unwrap_or_default();
+    Policy {
+        max_bounce_rate: file.max_bounce_rate.map_or(0.02, Rate::value),
+        soft_suppress_after: soft.suppress_after.map_or(3, NonZeroU32::get),
+        soft_within_days: soft.within_days.map_or(90, NonZeroU32::get),
+        fail_on_predicted_hard: fail.predicted_hard.unwrap_or(true),
+        fail_on_historic_hard: fail.historic_hard.unwrap_or(true),
+        fail_on_repeated_soft: fail.repeated_soft.unwrap_or(true),
+        fail_on_bounce_rate: fail.bounce_rate.unwrap_or(true),
+        duplicate: severity.duplicate.unwrap_or(Level::Warning),
+        whitespace: severity.whitespace.unwrap_or(Level::Warning),
+        empty_cell: severity.empty_cell.unwrap_or(Level::Warning),
+        sender_blocks: severity.sender_blocks.unwrap_or(Level::Warning),
+        history_row: severity.history_row.unwrap_or(Level::Warning),
+    }
+}
+
+/// The JSON Schema of rules.yaml, generated from the types above.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(RulesFile);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The effective rules as YAML that is itself a valid rules.yaml, each rule with its origin.
+pub fn render_effective(config: &Config) -> String {
+    let mut out = String::new();
+    match &config.user_file {
+        Some(path) => out.push_str(&format!(
+            "# Effective rules: {} layered over {DEFAULT_RULES_NAME}\n",
+            path.display()
+        )),
+        None => out.push_str(&format!("# Effective rules: {DEFAULT_RULES_NAME}\n")),
+    }
+    out.push_str(&serde_saphyr::to_string(&config.effective).unwrap_or_default());
+    out.push_str("rules:\n");
+    for (rule, origin) in config.rules.rules() {
+        out.push_str(&format!("  # from {origin}\n"));
+        let item = serde_saphyr::to_string(&[rule]).unwrap_or_default();
+        for line in item.lines() {
+            out.push_str("  ");
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_with(user_yaml: &str) -> Result<Config, ConfigError> {
+        let default = parse(DEFAULT_RULES_YAML, DEFAULT_RULES_NAME)?;
+        let user = parse(user_yaml, "user.yaml")?;
+        resolve(default, Some((user, Path::new("user.yaml"))))
+    }
+
+    fn default_config() -> Config {
+        load(None).expect("the built-in rules.yaml must load")
+    }
+
+    fn classify(config: &Config, text: &str) -> (Reason, Action) {
+        let input = BounceInput {
+            reply: crate::codes::find_reply_code(text),
+            enhanced: crate::codes::find_enhanced_code(text),
+            text,
+        };
+        let c = config.rules.classify(input);
+        (c.reason, c.action)
+    }
+
+    #[test]
+    fn the_reply_code_table_is_classified_as_documented() {
+        let config = default_config();
+        let table = [
+            ("421", Reason::RateLimited, Action::Ignore),
+            ("450", Reason::MailboxUnavailable, Action::Count),
+            ("451", Reason::Greylisted, Action::Count),
+            ("452", Reason::MailboxFull, Action::Count),
+            ("550", Reason::UserUnknown, Action::Suppress),
+            ("551", Reason::Moved, Action::Suppress),
+            ("552", Reason::MessageTooLarge, Action::Suppress),
+            ("553", Reason::BadAddress, Action::Suppress),
+            ("554", Reason::SpamBlock, Action::Ignore),
+            ("441", Reason::Unknown, Action::Count),
+            ("571", Reason::Unknown, Action::Suppress),
+        ];
+        for (code, reason, action) in table {
+            assert_eq!(classify(&config, code), (reason, action), "{code}");
+        }
+    }
+
+    #[test]
+    fn enhanced_codes_take_precedence_over_reply_codes() {
+        let config = default_config();
+        assert_eq!(
+            classify(&config, "552 5.2.2"),
+            (Reason::MailboxFull, Action::Count)
+        );
+        assert_eq!(
+            classify(&config, "550 5.2.2"),
+            (Reason::MailboxFull, Action::Count)
+        );
+        assert_eq!(
+            classify(&config, "450 4.1.1"),
+            (Reason::UserUnknown, Action::Suppress)
+        );
+        assert_eq!(
+            classify(&config, "550 5.7.1"),
+            (Reason::PolicyBlock, Action::Ignore)
+        );
+        assert_eq!(
+            classify(&config, "550 5.4.7"),
+            (Reason::NetworkError, Action::Ignore)
+        );
+        assert_eq!(
+            classify(&config, "556 5.1.10"),
+            (Reason::NullMx, Action::Suppress)
+        );
+        assert_eq!(
+            classify(&config, "550 5.7.13"),
+            (Reason::AccountDisabled, Action::Suppress)
+        );
+    }
+
+    #[test]
+    fn diagnostic_text_overrides_codes() {
+        let config = default_config();
+        let cases = [
+            (
+                "550 5.1.10 RESOLVER.ADR.RecipientNotFound; not found",
+                Reason::UserUnknown,
+                Action::Suppress,
+            ),
+            ("552 5.1.1 Mailbox full", Reason::MailboxFull, Action::Count),
+            (
+                "550 5.7.1 Service unavailable; client host blocked using Spamhaus",
+                Reason::SpamBlock,
+                Action::Ignore,
+            ),
+            (
+                "550 5.2.1 receiving mail at a rate that prevents additional messages",
+                Reason::RateLimited,
+                Action::Ignore,
+            ),
+            (
+                "451 4.7.1 Greylisted, please try again later",
+                Reason::Greylisted,
+                Action::Count,
+            ),
+            (
+                "550 5.7.26 Unauthenticated email is not accepted due to DMARC policy",
+                Reason::PolicyBlock,
+                Action::Ignore,
+            ),
+            ("no such user here", Reason::UserUnknown, Action::Suppress),
+        ];
+        for (text, reason, action) in cases {
+            assert_eq!(classify(&config, text), (reason, action), "{text}");
+        }
+    }
+
+    #[test]
+    fn user_rules_come_first_and_policy_keys_override_one_by_one() {
+        let config = config_with(
+            "policy:\n  max_bounce_rate: 0.05\n  soft_bounce:\n    within_days: 30\nrules:\n  - name: vip-full\n    text: [vip quota]\n    reason: mailbox-full\n    action: ignore\n",
+        )
+        .unwrap();
+        assert_eq!(config.policy.max_bounce_rate, 0.05);
+        assert_eq!(config.policy.soft_within_days, 30);
+        assert_eq!(
+            config.policy.soft_suppress_after, 3,
+            "kept from the default"
+        );
+        assert_eq!(config.rules.rules()[0].0.name, "vip-full");
+        assert_eq!(
+            classify(&config, "550 5.1.1 vip quota"),
+            (Reason::MailboxFull, Action::Ignore)
+        );
+        assert_eq!(
+            classify(&config, "550 5.1.1 user unknown"),
+            (Reason::UserUnknown, Action::Suppress)
+        );
+    }
+
+    #[test]
+    fn a_user_rule_replaces_the_default_rule_of_the_same_name() {
+        let default_names: Vec<String> = default_config()
+            .rules
+            .rules()
+            .iter()
+            .map(|(r, _)| r.name.clone())
+            .collect();
+        let name = &default_names[0];
+        let config = config_with(&format!(
+            "rules:\n  - name: {name}\n    text: [zzz]\n    reason: unknown\n    action: ignore\n"
+        ))
+        .unwrap();
+        assert_eq!(config.rules.rules().len(), default_names.len());
+        assert_eq!(
+            config.rules.rules()[0].1,
+            Origin::User(PathBuf::from("user.yaml"))
+        );
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_line_and_column() {
+        let cases = [
+            (
+                "policy:\n  max_bounce_rat: 0.1\n",
+                "user.yaml:2:",
+                "max_bounce_rat",
+            ),
+            (
+                "policy:\n  fail_on:\n    bounce_rate: yes\n",
+                "user.yaml:3:",
+                "bool",
+            ),
+            (
+                "rules:\n  - name: r\n    regex: ['(unclosed']\n    reason: unknown\n    action: ignore\n",
+                "user.yaml:3:",
+                "bad regex",
+            ),
+            (
+                "rules:\n  - name: r\n    enhanced: ['5.1']\n    reason: unknown\n    action: ignore\n",
+                "user.yaml:3:",
+                "enhanced code pattern",
+            ),
+            (
+                "rules:\n  - name: r\n    reply: [650]\n    reason: unknown\n    action: ignore\n",
+                "user.yaml:3:",
+                "reply code pattern",
+            ),
+            (
+                "rules:\n  - name: r\n    reason: unknown\n    action: ignore\n",
+                "user.yaml:2:",
+                "no condition",
+            ),
+            (
+                "rules:\n  - name: r\n    text: [a]\n    reason: lost\n    action: ignore\n",
+                "user.yaml:4:",
+                "lost",
+            ),
+            (
+                "policy:\n  max_bounce_rate: 2\n",
+                "user.yaml:2:",
+                "out of range",
+            ),
+        ];
+        for (yaml, location, words) in cases {
+            let message = config_with(yaml).unwrap_err().to_string();
+            assert!(message.starts_with(location), "{yaml}\n=> {message}");
+            assert!(message.contains(words), "{yaml}\n=> {message}");
+        }
+    }
+
+    #[test]
+    fn the_committed_schema_matches_the_types() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/rules.schema.json");
+        let generated = json_schema();
+        if std::env::var_os("BOUNCEGATE_BLESS").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "rules.schema.json is out of date: run `BOUNCEGATE_BLESS=1 cargo test schema` and commit it"
+        );
+    }
+
+    #[test]
+    fn the_effective_rules_print_as_a_valid_rules_file() {
+        let config = default_config();
+        let printed = render_effective(&config);
+        let reparsed = parse(&printed, "printed").unwrap();
+        assert_eq!(reparsed.rules.unwrap().len(), config.rules.rules().len());
+    }
+}

@@ -6,15 +6,16 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 
 use crate::error::Error;
 use crate::gate::{self, ListReport, Window};
-use crate::history::{self, History, UnixSeconds};
+use crate::history::{self, UnixSeconds};
 use crate::lists::{self, ReadOptions};
-use crate::report::{HistorySummary, Report};
+use crate::report::{HistorySummary, Report, Timings};
 use crate::rules::Config;
 use crate::syntax;
 
@@ -35,38 +36,50 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
     let list_paths = list_paths(config, options, &exclude)?;
     let history_paths = history_paths(config, options)?;
 
-    let (checked, history) = rayon::join(
+    let started = Instant::now();
+    let ((checked, lists_time), (history, history_time)) = rayon::join(
         || {
-            list_paths
+            let started = Instant::now();
+            let checked = list_paths
                 .par_iter()
                 .map(|path| {
                     let mut list = lists::read_list(path, &options.read);
                     let cells = syntax::check_cells(std::mem::take(&mut list.cells), config.syntax);
                     (list, cells)
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            (checked, started.elapsed())
         },
-        || history::load(&history_paths, &config.rules, config.syntax),
+        || {
+            let started = Instant::now();
+            let history = history::load(&history_paths, &config.rules, config.syntax);
+            (history, started.elapsed())
+        },
     );
 
     let window = options.as_of.or(history.newest).map(|end| Window {
         end_day: end.div_euclid(86_400),
         days: config.policy.soft_within_days,
     });
+    let gate_started = Instant::now();
     let lists: Vec<ListReport> = checked
         .into_par_iter()
         .map(|(list, cells)| gate::judge(&list, cells, &history, window, &config.policy))
         .collect();
+    let gate_time = gate_started.elapsed();
 
-    Ok(Report::new(
+    let mut report = Report::new(
         lists,
-        summarize_history(history, window, config),
+        HistorySummary::new(history, window, &config.policy),
         config.policy,
-    ))
-}
-
-fn summarize_history(history: History, window: Option<Window>, config: &Config) -> HistorySummary {
-    HistorySummary::new(history, window, &config.policy)
+    );
+    report.timings = Timings {
+        lists_ms: lists_time.as_millis(),
+        history_ms: history_time.as_millis(),
+        gate_ms: gate_time.as_millis(),
+        total_ms: started.elapsed().as_millis(),
+    };
+    Ok(report)
 }
 
 fn list_paths(

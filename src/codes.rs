@@ -58,6 +58,12 @@ impl fmt::Display for EnhancedCode {
     }
 }
 
+impl Serialize for EnhancedCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl FromStr for EnhancedCode {
     type Err = String;
 

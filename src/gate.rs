@@ -5,14 +5,15 @@
 //! (historic hard or repeated soft) / unique addresses of the list. The gate fails when it is
 //! strictly greater than `max_bounce_rate`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::finding::{Finding, Reason, Severity};
-use crate::history::History;
+use crate::history::{AddressHistory, History};
 use crate::lists::{ListFile, SkipReason};
 use crate::rules::{Level, Policy};
 use crate::syntax::{Checked, CheckedCell};
@@ -55,9 +56,91 @@ pub struct ListReport {
     pub findings: Vec<Finding>,
     /// Unique keys of the list, and of those that bounce: for the run-wide rate.
     #[serde(skip)]
-    pub keys: HashSet<String>,
+    pub keys: Keys,
     #[serde(skip)]
-    pub bouncing_keys: HashSet<String>,
+    pub bouncing_keys: KeySet,
+}
+
+/// Each unique address key of a list, with the line it first appears on.
+pub type Keys = foldhash::HashMap<Box<str>, u64>;
+pub type KeySet = foldhash::HashSet<Box<str>>;
+
+/// One row after phase 1 of [`judge`].
+struct JudgedRow {
+    line: u64,
+    /// The identity the row is matched by.
+    key: Box<str>,
+    /// The address as shown, when it differs from the key (a case-folded local part).
+    display: Option<Box<str>>,
+    padded: bool,
+    /// Boxed: most rows have none, and a million rows must stay small.
+    verdict: Option<Box<(Severity, Reason)>>,
+    sender_blocks: u32,
+}
+
+fn judge_row(
+    cell: CheckedCell,
+    history: &History,
+    window: Option<Window>,
+    policy: &Policy,
+) -> JudgedRow {
+    let (key, display, error) = match cell.checked {
+        Checked::Valid(address) => {
+            let (key, display) = address.into_key_and_display();
+            (key, display, None)
+        }
+        Checked::Invalid { text, error } => (text, None, Some(error)),
+    };
+    let past = match error {
+        Some(_) => None,
+        None => history.by_address.get(&*key),
+    };
+    let verdict = match (error, past) {
+        (Some(error), _) => Some(Box::new((
+            error_if(policy.fail_on_predicted_hard),
+            Reason::PredictedHard { error: *error },
+        ))),
+        (None, Some(past)) => history_verdict(past, window, policy).map(Box::new),
+        (None, None) => None,
+    };
+    JudgedRow {
+        line: cell.line,
+        key,
+        display,
+        padded: cell.padded,
+        verdict,
+        sender_blocks: past.map_or(0, |past| past.sender_blocks),
+    }
+}
+
+/// A suppressing bounce, or enough counted soft bounces inside the window.
+fn history_verdict(
+    past: &AddressHistory,
+    window: Option<Window>,
+    policy: &Policy,
+) -> Option<(Severity, Reason)> {
+    if let Some(evidence) = &past.suppressed_by {
+        return Some((
+            error_if(policy.fail_on_historic_hard),
+            Reason::HistoricHard {
+                evidence: evidence.clone(),
+            },
+        ));
+    }
+    let window = window?;
+    let days = past.soft_days_within(window.end_day, window.days);
+    if days.len() < policy.soft_suppress_after as usize {
+        return None;
+    }
+    let latest = days.iter().max_by_key(|e| e.time)?;
+    Some((
+        error_if(policy.fail_on_repeated_soft),
+        Reason::RepeatedSoft {
+            days: days.len(),
+            window_days: window.days,
+            latest: (*latest).clone(),
+        },
+    ))
 }
 
 /// The end of the soft-bounce window: a day number (UTC days since the epoch).
@@ -142,116 +225,78 @@ pub fn judge(
         }
     }
 
-    // First line of each key; keys that bounce; counted once per unique address.
-    let mut first_line: HashMap<String, u64> = HashMap::with_capacity(cells.len());
-    let mut bouncing: HashSet<String> = HashSet::new();
-    let mut historic: HashSet<String> = HashSet::new();
-    let mut repeated: HashSet<String> = HashSet::new();
-    let mut predicted: HashSet<String> = HashSet::new();
-    for cell in cells {
-        let line = cell.line;
-        // Only a finding needs the address as text; most rows make none.
-        let (key, shown) = match &cell.checked {
-            Checked::Valid(address) => (address.key(), address.as_str()),
-            Checked::Invalid { text, .. } => (text.as_str(), text.as_str()),
-        };
-        if cell.padded
+    // Phase 1, on all cores: each row's own verdict, from its syntax or its history.
+    let rows: Vec<JudgedRow> = cells
+        .into_par_iter()
+        .with_min_len(4096)
+        .map(|cell| judge_row(cell, history, window, policy))
+        .collect();
+
+    // Phase 2, in file order: duplicates, findings, and unique counts.
+    let mut first_line: Keys = Keys::with_capacity_and_hasher(rows.len(), Default::default());
+    let mut bouncing = KeySet::default();
+    let mut predicted = 0;
+    let mut historic = 0;
+    let mut repeated = 0;
+    let mut blocked_addresses = 0;
+    for row in rows {
+        let shown = || row.display.as_deref().unwrap_or(&row.key).to_owned();
+        if row.padded
             && let Some(severity) = level_severity(policy.whitespace)
         {
             findings.push(finding(
-                line,
+                row.line,
                 severity,
-                Some(shown.to_owned()),
+                Some(shown()),
                 Reason::Whitespace,
             ));
         }
-        if let Some(&first) = first_line.get(key) {
-            stats.duplicates += 1;
-            if let Some(severity) = level_severity(policy.duplicate) {
-                findings.push(finding(
-                    line,
-                    severity,
-                    Some(shown.to_owned()),
-                    Reason::Duplicate { first_line: first },
-                ));
+        let is_new = match first_line.get(&row.key) {
+            Some(&first) => {
+                stats.duplicates += 1;
+                if let Some(severity) = level_severity(policy.duplicate) {
+                    findings.push(finding(
+                        row.line,
+                        severity,
+                        Some(shown()),
+                        Reason::Duplicate { first_line: first },
+                    ));
+                }
+                false
             }
-        } else {
-            first_line.insert(key.to_owned(), line);
-        }
-        let reason = match &cell.checked {
-            Checked::Invalid { error, .. } => {
-                predicted.insert(key.to_owned());
-                Some((
-                    error_if(policy.fail_on_predicted_hard),
-                    Reason::PredictedHard {
-                        error: error.clone(),
-                    },
-                ))
-            }
-            Checked::Valid(_) => match history.by_address.get(key) {
-                None => None,
-                Some(past) => match (&past.suppressed_by, window) {
-                    (Some(evidence), _) => {
-                        historic.insert(key.to_owned());
-                        Some((
-                            error_if(policy.fail_on_historic_hard),
-                            Reason::HistoricHard {
-                                evidence: evidence.clone(),
-                            },
-                        ))
-                    }
-                    (None, Some(window)) => {
-                        let days = past.soft_days_within(window.end_day, window.days);
-                        let latest = days.iter().max_by_key(|e| e.time);
-                        match latest {
-                            Some(latest) if days.len() >= policy.soft_suppress_after as usize => {
-                                repeated.insert(key.to_owned());
-                                Some((
-                                    error_if(policy.fail_on_repeated_soft),
-                                    Reason::RepeatedSoft {
-                                        days: days.len(),
-                                        window_days: window.days,
-                                        latest: (*latest).clone(),
-                                    },
-                                ))
-                            }
-                            _ => None,
-                        }
-                    }
-                    (None, None) => None,
-                },
-            },
+            None => true,
         };
-        if let Some((severity, reason)) = reason {
-            bouncing.insert(key.to_owned());
-            findings.push(finding(line, severity, Some(shown.to_owned()), reason));
+        if let Some(verdict) = row.verdict {
+            let (severity, reason) = *verdict;
+            if is_new {
+                match reason {
+                    Reason::PredictedHard { .. } => predicted += 1,
+                    Reason::HistoricHard { .. } => historic += 1,
+                    _ => repeated += 1,
+                }
+                bouncing.insert(row.key.clone());
+            }
+            findings.push(finding(row.line, severity, Some(shown()), reason));
+        }
+        if is_new {
+            if row.sender_blocks > 0 {
+                stats.sender_blocks += row.sender_blocks;
+                blocked_addresses += 1;
+            }
+            first_line.insert(row.key, row.line);
         }
     }
 
     stats.addresses = first_line.len();
-    stats.predicted_hard = predicted.len();
-    stats.historic_hard = historic.len();
-    stats.repeated_soft = repeated.len();
+    stats.predicted_hard = predicted;
+    stats.historic_hard = historic;
+    stats.repeated_soft = repeated;
     stats.bouncing = bouncing.len();
     stats.bounce_rate = rate(stats.bouncing, stats.addresses);
-    stats.sender_blocks = first_line
-        .keys()
-        .filter_map(|key| history.by_address.get(key))
-        .map(|past| past.sender_blocks)
-        .sum();
 
     if stats.sender_blocks > 0
         && let Some(severity) = level_severity(policy.sender_blocks)
     {
-        let addresses = first_line
-            .keys()
-            .filter(|key| {
-                history
-                    .by_address
-                    .get(*key)
-                    .is_some_and(|past| past.sender_blocks > 0)
-            })
-            .count();
         findings.push(Finding {
             file: file.clone(),
             line: None,
@@ -259,7 +304,7 @@ pub fn judge(
             address: None,
             reason: Reason::SenderBlocks {
                 blocks: stats.sender_blocks,
-                addresses,
+                addresses: blocked_addresses,
             },
         });
     }
@@ -291,7 +336,7 @@ pub fn judge(
         verdict,
         stats,
         findings,
-        keys: first_line.into_keys().collect(),
+        keys: first_line,
         bouncing_keys: bouncing,
     }
 }

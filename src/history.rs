@@ -4,7 +4,6 @@
 //! bounce and the days of its counted soft bounces. The policy (thresholds, window) is applied
 //! later, by the gate. A row that can't be read is a [`HistoryProblem`], never dropped silently.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,11 +51,11 @@ pub struct Evidence {
     pub line: u64,
     pub time: Option<UnixSeconds>,
     pub reply: Option<u16>,
-    pub enhanced: Option<String>,
+    pub enhanced: Option<EnhancedCode>,
     pub text: String,
     pub reason: Reason,
     /// The name of the rule that matched, if any.
-    pub rule: Option<String>,
+    pub rule: Option<Arc<str>>,
 }
 
 impl Evidence {
@@ -67,7 +66,7 @@ impl Evidence {
             .reply
             .map(|reply| reply.to_string())
             .into_iter()
-            .chain(self.enhanced.clone())
+            .chain(self.enhanced.map(|code| code.to_string()))
             .collect::<Vec<_>>()
             .join(" ");
         if text.is_empty() {
@@ -173,7 +172,7 @@ pub struct HistoryProblem {
 #[derive(Debug, Default)]
 pub struct History {
     pub files: Vec<PathBuf>,
-    pub by_address: HashMap<String, AddressHistory>,
+    pub by_address: foldhash::HashMap<String, AddressHistory>,
     pub events_read: usize,
     pub events_used: usize,
     /// The newest event time: the end of the soft-bounce window unless --as-of is given.
@@ -213,8 +212,51 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
 /// A history row read and classified, before it is summed up.
 struct Event {
     key: String,
-    evidence: Evidence,
     action: Action,
+    sender_block: bool,
+    time: Option<UnixSeconds>,
+    /// Kept only for bounces that suppress or count: the others say nothing about the address.
+    evidence: Option<Evidence>,
+}
+
+/// The cells of one history row that the rules read, in one allocation: address, time,
+/// reply code, enhanced code, diagnostic.
+struct RowCells {
+    line: u64,
+    text: String,
+    ends: [usize; 5],
+}
+
+impl RowCells {
+    fn new(record: &Record<'_>, columns: &Columns) -> RowCells {
+        let mut text = String::new();
+        let mut ends = [0; 5];
+        let wanted = [
+            Some(columns.address),
+            columns.time,
+            columns.reply,
+            columns.enhanced,
+            columns.text,
+        ];
+        for (end, column) in ends.iter_mut().zip(wanted) {
+            if let Some(field) = column.and_then(|c| record.field(c)) {
+                text.push_str(field.trim());
+            }
+            *end = text.len();
+        }
+        RowCells {
+            line: record.line,
+            text,
+            ends,
+        }
+    }
+
+    /// Cell `index` (0 address .. 4 diagnostic); `None` when empty or absent.
+    fn get(&self, index: usize) -> Option<&str> {
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        let cell = &self.text[start..self.ends[index]];
+        (!cell.is_empty()).then_some(cell)
+    }
 }
 
 /// Read and classify every history file, in parallel, and sum the events up per address.
@@ -239,26 +281,29 @@ pub fn load(files: &[PathBuf], rules: &RuleSet, syntax: SyntaxOptions) -> Histor
 }
 
 fn add_event(history: &mut History, event: Event) {
-    if let Some(time) = event.evidence.time {
+    if let Some(time) = event.time {
         history.newest = Some(history.newest.map_or(time, |newest| newest.max(time)));
     }
     let entry = history.by_address.entry(event.key).or_default();
-    if event.evidence.reason.is_sender_block() {
+    if event.sender_block {
         entry.sender_blocks += 1;
     }
+    let Some(evidence) = event.evidence else {
+        return;
+    };
     match event.action {
         Action::Suppress => {
-            let earlier = match (&entry.suppressed_by, event.evidence.time) {
+            let earlier = match (&entry.suppressed_by, evidence.time) {
                 (None, _) => true,
                 (Some(current), Some(time)) => current.time.is_none_or(|t| time < t),
                 (Some(_), None) => false,
             };
             if earlier {
-                entry.suppressed_by = Some(event.evidence);
+                entry.suppressed_by = Some(evidence);
             }
         }
-        Action::Count => match event.evidence.time {
-            Some(time) => entry.soft.push((time.div_euclid(86_400), event.evidence)),
+        Action::Count => match evidence.time {
+            Some(time) => entry.soft.push((time.div_euclid(86_400), evidence)),
             None => entry.undated_soft += 1,
         },
         Action::Ignore => {}
@@ -304,7 +349,7 @@ fn read_file(
     };
 
     // Rows are gathered first, then classified in parallel: the rules are the costly part.
-    let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
+    let mut rows: Vec<RowCells> = Vec::new();
     let mut problems = Vec::new();
     let mut columns: Option<Columns> = None;
     let mut file_problem = None;
@@ -350,25 +395,23 @@ fn read_file(
             });
             return;
         }
-        rows.push((record.line, record.fields().map(str::to_owned).collect()));
+        rows.push(RowCells::new(&record, columns));
     });
     if let Some(problem) = file_problem {
         return whole(problem);
     }
-    let Some(columns) = columns else {
+    if columns.is_none() {
         return whole(InputProblem::EmptyFile);
-    };
+    }
 
     let results: Vec<Result<Event, HistoryProblem>> = rows
         .par_iter()
-        .map(|(line, fields)| {
-            read_event(&columns, fields, rules, syntax, &file, *line).map_err(|problem| {
-                HistoryProblem {
-                    file: file.clone(),
-                    line: *line,
-                    problem,
-                    whole_file: false,
-                }
+        .map(|row| {
+            read_event(row, rules, syntax, &file).map_err(|problem| HistoryProblem {
+                file: file.clone(),
+                line: row.line,
+                problem,
+                whole_file: false,
             })
         })
         .collect();
@@ -415,20 +458,13 @@ fn find_columns(header: &Record<'_>) -> Result<Columns, InputProblem> {
 }
 
 fn read_event(
-    columns: &Columns,
-    fields: &[String],
+    row: &RowCells,
     rules: &RuleSet,
     syntax_options: SyntaxOptions,
     file: &Arc<Path>,
-    line: u64,
 ) -> Result<Event, HistoryRowProblem> {
-    let cell = |index: Option<usize>| {
-        index
-            .and_then(|i| fields.get(i))
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-    };
-    let raw_address = cell(Some(columns.address)).unwrap_or_default();
+    let cell = |index: usize| row.get(index);
+    let raw_address = cell(0).unwrap_or_default();
     let address = syntax::check_address(raw_address, syntax_options).map_err(|error| {
         HistoryRowProblem::BadAddress {
             address: raw_address.to_owned(),
@@ -439,15 +475,15 @@ fn read_event(
             },
         }
     })?;
-    let time = cell(columns.time)
+    let time = cell(1)
         .map(|value| {
             parse_time(value).ok_or_else(|| HistoryRowProblem::BadTime {
                 value: value.to_owned(),
             })
         })
         .transpose()?;
-    let text = cell(columns.text).unwrap_or_default();
-    let reply = match cell(columns.reply) {
+    let text = cell(4).unwrap_or_default();
+    let reply = match cell(2) {
         Some(value) => {
             Some(
                 value
@@ -460,7 +496,7 @@ fn read_event(
         None => codes::find_reply_code(text),
     };
     let enhanced =
-        match cell(columns.enhanced) {
+        match cell(3) {
             Some(value) => Some(value.parse::<EnhancedCode>().map_err(|_| {
                 HistoryRowProblem::BadEnhancedCode {
                     value: value.to_owned(),
@@ -476,21 +512,22 @@ fn read_event(
         enhanced,
         text,
     });
+    let evidence = (classification.action != Action::Ignore).then(|| Evidence {
+        file: file.clone(),
+        line: row.line,
+        time,
+        reply: reply.map(ReplyCode::value),
+        enhanced,
+        text: text.chars().take(MAX_EVIDENCE_CHARS).collect(),
+        reason: classification.reason,
+        rule: classification.rule.map(|index| rules.name(index)),
+    });
     Ok(Event {
-        key: address.key().to_owned(),
+        key: address.into_key_and_display().0.into(),
         action: classification.action,
-        evidence: Evidence {
-            file: file.clone(),
-            line,
-            time,
-            reply: reply.map(ReplyCode::value),
-            enhanced: enhanced.map(|code| code.to_string()),
-            text: text.chars().take(MAX_EVIDENCE_CHARS).collect(),
-            reason: classification.reason,
-            rule: classification
-                .rule
-                .map(|index| rules.rules()[index].0.name.clone()),
-        },
+        sender_block: classification.reason.is_sender_block(),
+        time,
+        evidence,
     })
 }
 

@@ -30,7 +30,7 @@ const LIST_EXTENSIONS: &[&str] = &["csv", "tsv", "txt"];
 #[derive(Debug, Clone)]
 pub struct Cell {
     pub line: u64,
-    pub text: String,
+    pub text: Box<str>,
 }
 
 /// A row that reached no address, and why.
@@ -207,7 +207,7 @@ fn read_plain(bytes: &[u8], list: &mut ListFile) {
         } else {
             list.cells.push(Cell {
                 line,
-                text: text.to_owned(),
+                text: text.into(),
             });
             continue;
         };
@@ -277,7 +277,7 @@ fn take_cell(record: &Record<'_>, column: usize, expected: usize, list: &mut Lis
     } else {
         list.cells.push(Cell {
             line,
-            text: text.to_owned(),
+            text: text.into(),
         });
     }
 }
@@ -345,7 +345,7 @@ mod tests {
     fn cells(list: &ListFile) -> Vec<(u64, &str)> {
         list.cells
             .iter()
-            .map(|cell| (cell.line, cell.text.as_str()))
+            .map(|cell| (cell.line, &*cell.text))
             .collect()
     }
 

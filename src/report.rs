@@ -1,7 +1,6 @@
 //! Stage 6: the report, for people (grouped by file, colour on a terminal) and as JSON (a
 //! versioned schema, documented in docs/report-schema.md).
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -102,6 +101,17 @@ impl HistorySummary {
     }
 }
 
+/// How long each stage took, in milliseconds (lists are read and checked while the history
+/// loads, so the stages overlap).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Timings {
+    /// Reading the lists and checking their syntax.
+    pub lists_ms: u128,
+    pub history_ms: u128,
+    pub gate_ms: u128,
+    pub total_ms: u128,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub schema_version: u32,
@@ -111,6 +121,7 @@ pub struct Report {
     pub totals: Totals,
     pub lists: Vec<ListReport>,
     pub history: HistorySummary,
+    pub timings: Timings,
 }
 
 impl Report {
@@ -119,8 +130,6 @@ impl Report {
             lists: lists.len(),
             ..Totals::default()
         };
-        let mut keys: HashSet<&str> = HashSet::new();
-        let mut bouncing: HashSet<&str> = HashSet::new();
         for list in &lists {
             let s = &list.stats;
             totals.rows_read += s.rows_read;
@@ -130,11 +139,8 @@ impl Report {
             totals.historic_hard += s.historic_hard;
             totals.repeated_soft += s.repeated_soft;
             totals.duplicates += s.duplicates;
-            keys.extend(list.keys.iter().map(String::as_str));
-            bouncing.extend(list.bouncing_keys.iter().map(String::as_str));
         }
-        totals.addresses = keys.len();
-        totals.bouncing = bouncing.len();
+        (totals.addresses, totals.bouncing) = unique_across(&lists);
         totals.bounce_rate = rate(totals.bouncing, totals.addresses);
         let all_findings = lists
             .iter()
@@ -175,6 +181,7 @@ impl Report {
             totals,
             lists,
             history,
+            timings: Timings::default(),
         }
     }
 
@@ -248,6 +255,21 @@ impl Report {
         }
         out
     }
+}
+
+/// Unique addresses, and unique bouncing ones, across all lists: an address on two lists
+/// counts once.
+fn unique_across(lists: &[ListReport]) -> (usize, usize) {
+    if let [list] = lists {
+        return (list.keys.len(), list.bouncing_keys.len());
+    }
+    let mut keys: foldhash::HashSet<&str> = foldhash::HashSet::default();
+    let mut bouncing: foldhash::HashSet<&str> = foldhash::HashSet::default();
+    for list in lists {
+        keys.extend(list.keys.keys().map(|key| &**key));
+        bouncing.extend(list.bouncing_keys.iter().map(|key| &**key));
+    }
+    (keys.len(), bouncing.len())
 }
 
 fn write_finding(out: &mut String, finding: &Finding, paint: Paint) {

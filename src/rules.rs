@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use regex::RegexSet;
 use schemars::JsonSchema;
@@ -383,6 +384,8 @@ pub struct Classification {
 #[derive(Debug, Clone)]
 pub struct RuleSet {
     rules: Vec<(Rule, Origin)>,
+    /// The rules' names, shared cheaply with every piece of evidence that cites one.
+    names: Vec<Arc<str>>,
     /// For each rule, its pattern's index in `texts`.
     text_index: Vec<Option<usize>>,
     texts: RegexSet,
@@ -408,6 +411,10 @@ impl RuleSet {
         }
         Ok(RuleSet {
             texts: RegexSet::new(patterns)?,
+            names: rules
+                .iter()
+                .map(|(rule, _)| Arc::from(rule.name.as_str()))
+                .collect(),
             rules,
             text_index,
         })
@@ -415,6 +422,11 @@ impl RuleSet {
 
     pub fn rules(&self) -> &[(Rule, Origin)] {
         &self.rules
+    }
+
+    /// The name of rule `index`.
+    pub fn name(&self, index: usize) -> Arc<str> {
+        self.names[index].clone()
     }
 
     /// The first rule whose conditions all hold.

@@ -5,6 +5,7 @@
 //! is only the last safety net here: the specific checks below run first, so that every
 //! rejection carries a precise, stable reason code.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -53,11 +54,9 @@ pub struct SyntaxOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Address {
     /// NFC local part, `@`, lowercased A-label domain.
-    normalized: String,
+    normalized: Box<str>,
     /// The matching key when it differs from `normalized` (local part case-folded).
-    folded: Option<String>,
-    /// Byte offset of the `@` in `normalized`.
-    at: usize,
+    folded: Option<Box<str>>,
 }
 
 impl Address {
@@ -71,9 +70,19 @@ impl Address {
         self.folded.as_deref().unwrap_or(&self.normalized)
     }
 
+    /// The matching key, and the address as shown when it differs from the key.
+    pub fn into_key_and_display(self) -> (Box<str>, Option<Box<str>>) {
+        match self.folded {
+            Some(folded) => (folded, Some(self.normalized)),
+            None => (self.normalized, None),
+        }
+    }
+
     /// The domain in lowercased A-label form (or the bracketed literal).
     pub fn domain(&self) -> &str {
-        &self.normalized[self.at + 1..]
+        // The domain has no @; a quoted local part may.
+        let at = self.normalized.rfind('@').unwrap_or_default();
+        &self.normalized[at + 1..]
     }
 }
 
@@ -235,8 +244,8 @@ pub enum Checked {
     Valid(Address),
     /// The trimmed cell text is kept only for invalid cells, for the finding.
     Invalid {
-        text: String,
-        error: SyntaxError,
+        text: Box<str>,
+        error: Box<SyntaxError>,
     },
 }
 
@@ -259,8 +268,8 @@ pub fn check_cells(cells: Vec<Cell>, options: SyntaxOptions) -> Vec<CheckedCell>
             let checked = match check_address(trimmed, options) {
                 Ok(address) => Checked::Valid(address),
                 Err(error) => Checked::Invalid {
-                    text: trimmed.to_owned(),
-                    error,
+                    text: trimmed.into(),
+                    error: Box::new(error),
                 },
             };
             CheckedCell {
@@ -287,30 +296,31 @@ pub fn check_address(text: &str, options: SyntaxOptions) -> Result<Address, Synt
     if octets > MAX_ADDRESS_OCTETS {
         return Err(SyntaxError::TooLong { octets });
     }
-    let normalized = format!("{local}@{domain}");
-    // The safety net: anything the checks above let through must still be RFC 5322.
-    let parse_options = email_address::Options::default()
-        .with_required_tld()
-        .without_display_text();
-    let parse_options = if options.allow_domain_literal {
-        parse_options.with_domain_literal()
-    } else {
-        parse_options.without_domain_literal()
-    };
-    if let Err(error) = EmailAddress::parse_with_options(&normalized, parse_options) {
-        return Err(SyntaxError::InvalidAddress {
-            detail: error.to_string().trim_end_matches('.').to_lowercase(),
-        });
+    let mut normalized = String::with_capacity(octets);
+    normalized.push_str(&local);
+    normalized.push('@');
+    normalized.push_str(&domain);
+    // A dot-atom local part and an LDH domain are fully checked above. The quoted-string and
+    // domain-literal grammars are not: email_address parses those (RFC 5322).
+    if local.starts_with('"') || domain.starts_with('[') {
+        let parse_options = email_address::Options::default()
+            .with_required_tld()
+            .without_display_text()
+            .with_domain_literal();
+        if let Err(error) = EmailAddress::parse_with_options(&normalized, parse_options) {
+            return Err(SyntaxError::InvalidAddress {
+                detail: error.to_string().trim_end_matches('.').to_lowercase(),
+            });
+        }
     }
 
     let folded = if options.case_sensitive_local || !local.chars().any(char::is_uppercase) {
         None
     } else {
-        Some(format!("{}@{domain}", local.to_lowercase()))
+        Some(format!("{}@{domain}", local.to_lowercase()).into_boxed_str())
     };
     Ok(Address {
-        at: local.len(),
-        normalized,
+        normalized: normalized.into_boxed_str(),
         folded,
     })
 }
@@ -373,10 +383,32 @@ fn describe_char(c: char) -> String {
 
 /// RFC 5322 atext, plus any non-ASCII character (SMTPUTF8); unsafe ones are already rejected.
 fn is_atext(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || !c.is_ascii()
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            '!' | '#'
+                | '$'
+                | '%'
+                | '&'
+                | '\''
+                | '*'
+                | '+'
+                | '-'
+                | '/'
+                | '='
+                | '?'
+                | '^'
+                | '_'
+                | '`'
+                | '{'
+                | '|'
+                | '}'
+                | '~'
+        )
+        || !c.is_ascii()
 }
 
-fn check_local_part(local: &str, options: SyntaxOptions) -> Result<String, SyntaxError> {
+fn check_local_part(local: &str, options: SyntaxOptions) -> Result<Cow<'_, str>, SyntaxError> {
     if local.is_empty() {
         return Err(SyntaxError::EmptyLocalPart);
     }
@@ -395,10 +427,12 @@ fn check_local_part(local: &str, options: SyntaxOptions) -> Result<String, Synta
             });
         }
     }
-    let local = match is_nfc_quick(local.chars()) {
-        IsNormalized::Yes => local.to_owned(),
-        _ => local.nfc().collect(),
-    };
+    let local: Cow<'_, str> =
+        if local.is_ascii() || is_nfc_quick(local.chars()) == IsNormalized::Yes {
+            Cow::Borrowed(local)
+        } else {
+            Cow::Owned(local.nfc().collect())
+        };
     if local.len() > MAX_LOCAL_OCTETS {
         return Err(SyntaxError::LocalTooLong {
             octets: local.len(),
@@ -407,7 +441,7 @@ fn check_local_part(local: &str, options: SyntaxOptions) -> Result<String, Synta
     Ok(local)
 }
 
-fn check_domain(domain: &str, options: SyntaxOptions) -> Result<String, SyntaxError> {
+fn check_domain(domain: &str, options: SyntaxOptions) -> Result<Cow<'_, str>, SyntaxError> {
     if domain.is_empty() {
         return Err(SyntaxError::EmptyDomain);
     }
@@ -423,7 +457,7 @@ fn check_domain(domain: &str, options: SyntaxOptions) -> Result<String, SyntaxEr
             _ => inner.parse::<Ipv4Addr>().is_ok(),
         };
         return if valid {
-            Ok(domain.to_ascii_lowercase())
+            Ok(Cow::Owned(domain.to_ascii_lowercase()))
         } else {
             Err(SyntaxError::BadIpLiteral)
         };
@@ -437,20 +471,24 @@ fn check_domain(domain: &str, options: SyntaxOptions) -> Result<String, SyntaxEr
 
     // Only internationalised domains and A-labels need UTS-46; plain LDH names are done.
     let needs_idna = !domain.is_ascii() || domain.split('.').any(is_a_label);
-    let ascii = if needs_idna {
-        Uts46::new()
-            .to_ascii(
-                domain.as_bytes(),
-                AsciiDenyList::STD3,
-                Hyphens::Check,
-                DnsLength::Ignore,
-            )
-            .map_err(|_| SyntaxError::BadIdna {
-                detail: "not valid under IDNA2008/UTS-46".to_owned(),
-            })?
-            .into_owned()
+    let ascii: Cow<'_, str> = if needs_idna {
+        Cow::Owned(
+            Uts46::new()
+                .to_ascii(
+                    domain.as_bytes(),
+                    AsciiDenyList::STD3,
+                    Hyphens::Check,
+                    DnsLength::Ignore,
+                )
+                .map_err(|_| SyntaxError::BadIdna {
+                    detail: "not valid under IDNA2008/UTS-46".to_owned(),
+                })?
+                .into_owned(),
+        )
+    } else if domain.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(domain.to_ascii_lowercase())
     } else {
-        domain.to_ascii_lowercase()
+        Cow::Borrowed(domain)
     };
 
     for label in ascii.split('.') {
@@ -575,6 +613,44 @@ mod tests {
             vec!["b".repeat(60); 4].join(".")
         );
         assert_eq!(code(&long), "too-long");
+    }
+
+    /// The fast path skips email_address for dot-atom addresses: everything it accepts there,
+    /// email_address must accept too.
+    #[test]
+    fn what_passes_here_passes_email_address_too() {
+        let locals = [
+            "a",
+            "first.last",
+            "o'brien",
+            "x+tag",
+            "a_b-c",
+            "{x}|~",
+            "Ünïcödé",
+            "用户",
+        ];
+        let domains = [
+            "mail.de",
+            "sub.mail.co.uk",
+            "bücher.de",
+            "xn--bcher-kva.de",
+            "a-b.io",
+            "例子.广告",
+        ];
+        let strict = email_address::Options::default()
+            .with_required_tld()
+            .without_display_text()
+            .without_domain_literal();
+        for local in locals {
+            for domain in domains {
+                let text = format!("{local}@{domain}");
+                let address = check_address(&text, SyntaxOptions::default()).unwrap();
+                assert!(
+                    EmailAddress::parse_with_options(address.as_str(), strict).is_ok(),
+                    "{text}"
+                );
+            }
+        }
     }
 
     #[test]

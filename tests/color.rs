@@ -1,0 +1,66 @@
+//! Colour only on a terminal, and never when NO_COLOR is set. The terminal is a real pty,
+//! made by util-linux's `script`.
+
+use std::process::Command;
+
+const ESC: &str = "\x1b[";
+
+fn run_in_pty(no_color: Option<&str>) -> String {
+    let command = format!(
+        "{} check examples/lists --history examples/bounces",
+        env!("CARGO_BIN_EXE_bouncegate")
+    );
+    let mut script = Command::new("script");
+    script
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR");
+    if let Some(value) = no_color {
+        script.env("NO_COLOR", value);
+    }
+    let output = script.output().expect("util-linux script");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn colour_on_a_terminal_only_and_never_with_no_color() {
+    let on_terminal = run_in_pty(None);
+    assert!(
+        on_terminal.contains("error[historic-hard]"),
+        "{on_terminal}"
+    );
+    assert!(on_terminal.contains(ESC), "a terminal gets colour");
+
+    let no_color = run_in_pty(Some("1"));
+    assert!(no_color.contains("historic-hard"), "{no_color}");
+    assert!(!no_color.contains(ESC), "NO_COLOR turns colour off");
+
+    let piped = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+        .args(["check", "examples/lists", "--history", "examples/bounces"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let piped = String::from_utf8_lossy(&piped.stdout);
+    assert!(
+        piped.contains("historic-hard") && !piped.contains(ESC),
+        "a pipe gets none"
+    );
+
+    let forced = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+        .args([
+            "check",
+            "examples/lists",
+            "--history",
+            "examples/bounces",
+            "--color",
+            "always",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&forced.stdout).contains(ESC),
+        "--color always"
+    );
+}

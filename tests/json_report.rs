@@ -1,0 +1,115 @@
+//! The JSON report keeps the shape docs/report-schema.md documents (schema version 1).
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn the_json_report_has_the_documented_shape() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let output = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+        .args([
+            "check",
+            "examples/lists",
+            "--history",
+            "examples/bounces",
+            "--format",
+            "json",
+        ])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["verdict"], "fail");
+    assert_eq!(report["exit_code"], 1);
+    assert_eq!(
+        keys(&report),
+        [
+            "exit_code",
+            "history",
+            "lists",
+            "policy",
+            "schema_version",
+            "timings",
+            "totals",
+            "verdict"
+        ]
+    );
+    assert_eq!(
+        keys(&report["totals"]),
+        [
+            "addresses",
+            "bounce_rate",
+            "bouncing",
+            "duplicates",
+            "errors",
+            "historic_hard",
+            "lists",
+            "predicted_hard",
+            "repeated_soft",
+            "rows_checked",
+            "rows_read",
+            "rows_skipped",
+            "warnings"
+        ]
+    );
+    assert_eq!(
+        keys(&report["history"]),
+        [
+            "addresses",
+            "events_read",
+            "events_used",
+            "files",
+            "findings",
+            "window_days",
+            "window_end"
+        ]
+    );
+    let list = &report["lists"][1];
+    assert_eq!(list["path"], "examples/lists/newsletter.csv");
+    assert_eq!(keys(list), ["findings", "path", "stats", "verdict"]);
+    assert_eq!(
+        keys(&list["stats"]),
+        [
+            "addresses",
+            "bounce_rate",
+            "bouncing",
+            "duplicates",
+            "historic_hard",
+            "predicted_hard",
+            "repeated_soft",
+            "rows_checked",
+            "rows_read",
+            "rows_skipped",
+            "sender_blocks",
+            "skipped"
+        ]
+    );
+    for finding in list["findings"].as_array().unwrap() {
+        assert_eq!(
+            keys(finding),
+            [
+                "address", "code", "file", "line", "message", "reason", "severity"
+            ]
+        );
+        assert!(finding["reason"]["kind"].is_string());
+    }
+    let historic = &list["findings"][0];
+    assert_eq!(historic["code"], "historic-hard");
+    assert_eq!(historic["reason"]["evidence"]["enhanced"], "5.1.1");
+    assert_eq!(historic["reason"]["evidence"]["rule"], "text-user-unknown");
+}

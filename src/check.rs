@@ -11,13 +11,14 @@ use std::time::Instant;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 
+use crate::domains::{self, DnsOptions};
 use crate::error::Error;
 use crate::gate::{self, ListReport, Window};
 use crate::history::{self, UnixSeconds};
-use crate::lists::{self, ReadOptions};
+use crate::lists::{self, ListFile, ReadOptions};
 use crate::report::{HistorySummary, Report, Timings};
 use crate::rules::Config;
-use crate::syntax;
+use crate::syntax::{self, Checked, CheckedCell};
 
 /// What to check, beyond what rules.yaml says.
 #[derive(Debug, Clone, Default)]
@@ -37,7 +38,7 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
     let history_paths = history_paths(config, options)?;
 
     let started = Instant::now();
-    let ((checked, lists_time), (history, history_time)) = rayon::join(
+    let ((checked, domains, lists_time), (history, history_time)) = rayon::join(
         || {
             let started = Instant::now();
             let checked = list_paths
@@ -48,7 +49,11 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
                     (list, cells)
                 })
                 .collect::<Vec<_>>();
-            (checked, started.elapsed())
+            let lists_time = started.elapsed();
+            // DNS waits on the network, not the CPU: it overlaps the history's parsing.
+            let domains =
+                domains::check_domains(unique_domains(&checked, &config.dns), &config.dns);
+            (checked, domains, lists_time)
         },
         || {
             let started = Instant::now();
@@ -64,22 +69,43 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
     let gate_started = Instant::now();
     let lists: Vec<ListReport> = checked
         .into_par_iter()
-        .map(|(list, cells)| gate::judge(&list, cells, &history, window, &config.policy))
+        .map(|(list, cells)| gate::judge(&list, cells, &domains, &history, window, &config.policy))
         .collect();
     let gate_time = gate_started.elapsed();
 
+    let dns_ms = domains.elapsed_ms;
     let mut report = Report::new(
         lists,
         HistorySummary::new(history, window, &config.policy),
+        domains,
         config.policy,
     );
     report.timings = Timings {
         lists_ms: lists_time.as_millis(),
+        dns_ms,
         history_ms: history_time.as_millis(),
         gate_ms: gate_time.as_millis(),
         total_ms: started.elapsed().as_millis(),
     };
     Ok(report)
+}
+
+/// Each domain of a valid address once, for the DNS stage (none when offline).
+fn unique_domains(checked: &[(ListFile, Vec<CheckedCell>)], dns: &DnsOptions) -> Vec<String> {
+    if dns.offline {
+        return Vec::new();
+    }
+    let mut seen: foldhash::HashSet<&str> = foldhash::HashSet::default();
+    for (_, cells) in checked {
+        for cell in cells {
+            if let Checked::Valid(address) = &cell.checked {
+                seen.insert(address.domain());
+            }
+        }
+    }
+    let mut domains: Vec<String> = seen.into_iter().map(str::to_owned).collect();
+    domains.sort_unstable();
+    domains
 }
 
 fn list_paths(

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::domains::DomainVerdict;
 use crate::history::{Evidence, HistoryRowProblem, format_day};
 use crate::syntax::SyntaxError;
 use crate::table::InputProblem;
@@ -34,6 +35,14 @@ impl fmt::Display for Severity {
 pub enum Reason {
     /// The address cannot receive mail: it will hard-bounce.
     PredictedHard { error: SyntaxError },
+    /// The list's addresses on a domain that takes no mail, or could not be checked: one
+    /// finding per domain, at the first line, with every line.
+    Domain {
+        domain: String,
+        verdict: DomainVerdict,
+        addresses: usize,
+        lines: Vec<u64>,
+    },
     /// The history holds a bounce that suppresses the address.
     HistoricHard { evidence: Evidence },
     /// Counted soft bounces on this many distinct days inside the window.
@@ -68,6 +77,7 @@ impl Reason {
     pub fn code(&self) -> &'static str {
         match self {
             Reason::PredictedHard { error } => error.code(),
+            Reason::Domain { verdict, .. } => verdict.code(),
             Reason::HistoricHard { .. } => "historic-hard",
             Reason::RepeatedSoft { .. } => "repeated-soft",
             Reason::Duplicate { .. } => "duplicate",
@@ -86,6 +96,8 @@ impl Reason {
             Reason::BadInput { .. } => 0,
             Reason::HistoricHard { .. } => 1,
             Reason::PredictedHard { .. } => 2,
+            Reason::Domain { verdict, .. } if verdict.is_predicted_hard() => 2,
+            Reason::Domain { .. } => 6,
             Reason::RepeatedSoft { .. } => 3,
             Reason::BounceRate { .. } => 4,
             Reason::SenderBlocks { .. } => 5,
@@ -143,6 +155,34 @@ impl Finding {
         match &self.reason {
             Reason::PredictedHard { error } => {
                 format!("{address} {error}: it will hard-bounce; fix or remove it")
+            }
+            Reason::Domain {
+                domain,
+                verdict,
+                addresses,
+                lines,
+            } => {
+                let what = verdict.describe(domain);
+                let tail = if verdict.is_predicted_hard() {
+                    ": it will hard-bounce; remove or fix"
+                } else {
+                    ""
+                };
+                if lines.len() == 1 {
+                    format!("{address}: {what}{tail}")
+                } else {
+                    const SHOWN: usize = 5;
+                    let mut shown: Vec<String> =
+                        lines.iter().take(SHOWN).map(u64::to_string).collect();
+                    if lines.len() > SHOWN {
+                        shown.push(format!("and {} more", lines.len() - SHOWN));
+                    }
+                    format!(
+                        "{address}: {what}; {} on lines {}{tail}",
+                        plural(*addresses, "address"),
+                        shown.join(", ")
+                    )
+                }
             }
             Reason::HistoricHard { evidence } => {
                 let when = evidence

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::domains::{DomainReport, DomainVerdict};
 use crate::finding::{Finding, Reason, Severity};
 use crate::history::{AddressHistory, History};
 use crate::lists::{ListFile, SkipReason};
@@ -33,6 +34,8 @@ pub struct ListStats {
     pub repeated_soft: usize,
     pub duplicates: usize,
     pub sender_blocks: u32,
+    /// Unique addresses by domain verdict (`mx`, `domain-not-found`, ...), when DNS ran.
+    pub domains: BTreeMap<&'static str, usize>,
     /// Unique addresses that are predicted or historic bounces.
     pub bouncing: usize,
     pub bounce_rate: f64,
@@ -66,7 +69,7 @@ pub type Keys = foldhash::HashMap<Box<str>, u64>;
 pub type KeySet = foldhash::HashSet<Box<str>>;
 
 /// One row after phase 1 of [`judge`].
-struct JudgedRow {
+struct JudgedRow<'a> {
     line: u64,
     /// The identity the row is matched by.
     key: Box<str>,
@@ -75,15 +78,18 @@ struct JudgedRow {
     padded: bool,
     /// Boxed: most rows have none, and a million rows must stay small.
     verdict: Option<Box<(Severity, Reason)>>,
+    /// The domain's verdict, when DNS ran and the syntax is valid.
+    domain: Option<&'a DomainVerdict>,
     sender_blocks: u32,
 }
 
-fn judge_row(
+fn judge_row<'a>(
     cell: CheckedCell,
+    domains: &'a DomainReport,
     history: &History,
     window: Option<Window>,
     policy: &Policy,
-) -> JudgedRow {
+) -> JudgedRow<'a> {
     let (key, display, error) = match cell.checked {
         Checked::Valid(address) => {
             let (key, display) = address.into_key_and_display();
@@ -95,11 +101,18 @@ fn judge_row(
         Some(_) => None,
         None => history.by_address.get(&*key),
     };
+    let domain = match error {
+        Some(_) => None,
+        None => domains.get(domain_of(&key)),
+    };
+    // Stage order decides: bad syntax, then a domain that takes no mail (grouped per domain
+    // in phase 2), then the history.
     let verdict = match (error, past) {
         (Some(error), _) => Some(Box::new((
             error_if(policy.fail_on_predicted_hard),
             Reason::PredictedHard { error: *error },
         ))),
+        _ if domain.is_some_and(DomainVerdict::is_predicted_hard) => None,
         (None, Some(past)) => history_verdict(past, window, policy).map(Box::new),
         (None, None) => None,
     };
@@ -109,7 +122,62 @@ fn judge_row(
         display,
         padded: cell.padded,
         verdict,
+        domain,
         sender_blocks: past.map_or(0, |past| past.sender_blocks),
+    }
+}
+
+/// The domain of an address key (`local@domain`; a quoted local part may hold an @).
+fn domain_of(key: &str) -> &str {
+    key.rsplit_once('@').map_or("", |(_, domain)| domain)
+}
+
+/// The addresses of one list on one domain that is not plain MX.
+struct DomainGroup<'a> {
+    domain: String,
+    verdict: &'a DomainVerdict,
+    first_address: String,
+    lines: Vec<u64>,
+    addresses: usize,
+}
+
+/// Domain groups in order of their first line.
+#[derive(Default)]
+struct DomainGroups<'a> {
+    index: foldhash::HashMap<String, usize>,
+    groups: Vec<DomainGroup<'a>>,
+}
+
+impl<'a> DomainGroups<'a> {
+    fn add(
+        &mut self,
+        domain: &str,
+        verdict: &'a DomainVerdict,
+        line: u64,
+        is_new: bool,
+        shown: impl FnOnce() -> String,
+    ) {
+        let index = match self.index.get(domain) {
+            Some(&index) => index,
+            None => {
+                self.index.insert(domain.to_owned(), self.groups.len());
+                self.groups.push(DomainGroup {
+                    domain: domain.to_owned(),
+                    verdict,
+                    first_address: shown(),
+                    lines: Vec::new(),
+                    addresses: 0,
+                });
+                self.groups.len() - 1
+            }
+        };
+        let group = &mut self.groups[index];
+        group.lines.push(line);
+        group.addresses += usize::from(is_new);
+    }
+
+    fn into_groups(self) -> Vec<DomainGroup<'a>> {
+        self.groups
     }
 }
 
@@ -170,6 +238,7 @@ fn level_severity(level: Level) -> Option<Severity> {
 pub fn judge(
     list: &ListFile,
     cells: Vec<CheckedCell>,
+    domains: &DomainReport,
     history: &History,
     window: Option<Window>,
     policy: &Policy,
@@ -229,7 +298,7 @@ pub fn judge(
     let rows: Vec<JudgedRow> = cells
         .into_par_iter()
         .with_min_len(4096)
-        .map(|cell| judge_row(cell, history, window, policy))
+        .map(|cell| judge_row(cell, domains, history, window, policy))
         .collect();
 
     // Phase 2, in file order: duplicates, findings, and unique counts.
@@ -239,6 +308,7 @@ pub fn judge(
     let mut historic = 0;
     let mut repeated = 0;
     let mut blocked_addresses = 0;
+    let mut groups = DomainGroups::default();
     for row in rows {
         let shown = || row.display.as_deref().unwrap_or(&row.key).to_owned();
         if row.padded
@@ -278,12 +348,59 @@ pub fn judge(
             }
             findings.push(finding(row.line, severity, Some(shown()), reason));
         }
+        if let Some(verdict) = row.domain
+            && is_new
+        {
+            *stats.domains.entry(verdict.code()).or_default() += 1;
+        }
+        if let Some(verdict) = row
+            .domain
+            .filter(|v| !matches!(v, DomainVerdict::Mx { .. }))
+        {
+            let bounces = verdict.is_predicted_hard()
+                || (policy.unknown_counts_as_bounce
+                    && matches!(verdict, DomainVerdict::DnsUnknown { .. }));
+            if is_new {
+                if verdict.is_predicted_hard() {
+                    predicted += 1;
+                }
+                if bounces {
+                    bouncing.insert(row.key.clone());
+                }
+            }
+            groups.add(domain_of(&row.key), verdict, row.line, is_new, shown);
+        }
         if is_new {
             if row.sender_blocks > 0 {
                 stats.sender_blocks += row.sender_blocks;
                 blocked_addresses += 1;
             }
             first_line.insert(row.key, row.line);
+        }
+    }
+
+    for group in groups.into_groups() {
+        let severity = if group.verdict.is_predicted_hard() {
+            Some(error_if(policy.fail_on_predicted_hard))
+        } else if matches!(group.verdict, DomainVerdict::DnsUnknown { .. }) {
+            // When no name server answered at all, that was said once; one line per domain
+            // would only repeat it.
+            (!domains.all_unknown()).then(|| error_if(policy.fail_on_unknown))
+        } else {
+            level_severity(policy.implicit_mx)
+        };
+        if let Some(severity) = severity {
+            findings.push(finding(
+                group.lines[0],
+                severity,
+                Some(group.first_address),
+                Reason::Domain {
+                    domain: group.domain,
+                    verdict: group.verdict.clone(),
+                    addresses: group.addresses,
+                    lines: group.lines,
+                },
+            ));
         }
     }
 

@@ -2,16 +2,20 @@
 //! bounces and the projected bounce rate.
 //!
 //! The pipeline runs one way, one module per stage: [`lists`] (read the list files) ->
-//! [`syntax`] (check each address) -> [`history`] (match the bounce history, classified by
-//! [`rules`]) -> [`gate`] (apply the policy) -> [`report`]. [`check`] runs them in order.
+//! [`syntax`] (check each address) -> [`domains`] (can the domain receive mail, over DNS) ->
+//! [`history`] (match the bounce history, classified by [`rules`]) -> [`gate`] (apply the
+//! policy) -> [`report`]. [`check`] runs them in order.
 
 pub mod check;
 pub mod codes;
+pub mod dns_cache;
+pub mod domains;
 pub mod error;
 pub mod finding;
 pub mod gate;
 pub mod history;
 pub mod lists;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod syntax;

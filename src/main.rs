@@ -16,7 +16,8 @@ use bouncegate::codes::{find_enhanced_code, find_reply_code};
 use bouncegate::error::Error;
 use bouncegate::history::parse_time;
 use bouncegate::lists::ReadOptions;
-use bouncegate::rules::{self, BounceInput, Config, Rate};
+use bouncegate::progress;
+use bouncegate::rules::{self, BounceInput, Config, Nameserver, Rate, Seconds};
 
 /// Gate changes to committed mailing lists on predicted hard bounces, historic hard bounces
 /// and the projected bounce rate.
@@ -85,6 +86,24 @@ struct CheckArgs {
     /// Match local parts case-sensitively.
     #[arg(long)]
     case_sensitive_local: bool,
+    /// No DNS: check syntax and history only.
+    #[arg(long)]
+    offline: bool,
+    /// A name server to ask, IP[:PORT]; repeat for more [default: the system's resolver].
+    #[arg(long, value_name = "IP[:PORT]")]
+    nameserver: Vec<Nameserver>,
+    /// Seconds to wait for one DNS answer [default: 3].
+    #[arg(long, value_name = "SECONDS")]
+    dns_timeout: Option<f64>,
+    /// Extra tries after the first DNS query [default: 1].
+    #[arg(long, value_name = "N")]
+    dns_attempts: Option<u8>,
+    /// Domains resolved at once [default: 64].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    dns_concurrency: Option<u32>,
+    /// Keep definitive DNS answers in this file between runs.
+    #[arg(long, value_name = "FILE")]
+    dns_cache: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
     /// Print errors and the summary only, no warnings.
@@ -157,6 +176,30 @@ fn run_check(args: CheckArgs) -> Result<u8, Error> {
             })?
             .value();
     }
+    let dns = &mut config.dns;
+    dns.offline |= args.offline;
+    if !args.nameserver.is_empty() {
+        dns.nameservers = args.nameserver.iter().map(|server| server.0).collect();
+    }
+    if let Some(seconds) = args.dns_timeout {
+        dns.timeout = Seconds::new(seconds)
+            .map_err(|expected| Error::BadOption {
+                option: "--dns-timeout",
+                value: seconds.to_string(),
+                expected,
+            })?
+            .duration();
+    }
+    if let Some(attempts) = args.dns_attempts {
+        dns.attempts = usize::from(attempts);
+    }
+    if let Some(concurrency) = args.dns_concurrency {
+        dns.concurrency = concurrency as usize;
+    }
+    if args.dns_cache.is_some() {
+        dns.cache_file = args.dns_cache.clone();
+    }
+    dns.progress = !args.quiet && progress::allowed();
     let as_of = match &args.as_of {
         Some(value) => Some(parse_time(value).ok_or_else(|| Error::BadOption {
             option: "--as-of",

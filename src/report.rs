@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::domains::DomainReport;
 use crate::finding::{Finding, Reason, Severity, percent};
 use crate::gate::{ListReport, Verdict, Window, rate};
 use crate::history::{History, HistoryRowProblem};
@@ -107,6 +108,8 @@ impl HistorySummary {
 pub struct Timings {
     /// Reading the lists and checking their syntax.
     pub lists_ms: u128,
+    /// Checking the domains over DNS (overlaps the history).
+    pub dns_ms: u128,
     pub history_ms: u128,
     pub gate_ms: u128,
     pub total_ms: u128,
@@ -121,11 +124,18 @@ pub struct Report {
     pub totals: Totals,
     pub lists: Vec<ListReport>,
     pub history: HistorySummary,
+    /// Every domain verdict of the run.
+    pub dns: DomainReport,
     pub timings: Timings,
 }
 
 impl Report {
-    pub fn new(lists: Vec<ListReport>, history: HistorySummary, policy: Policy) -> Report {
+    pub fn new(
+        lists: Vec<ListReport>,
+        history: HistorySummary,
+        dns: DomainReport,
+        policy: Policy,
+    ) -> Report {
         let mut totals = Totals {
             lists: lists.len(),
             ..Totals::default()
@@ -181,6 +191,7 @@ impl Report {
             totals,
             lists,
             history,
+            dns,
             timings: Timings::default(),
         }
     }
@@ -195,6 +206,9 @@ impl Report {
     pub fn to_human(&self, colors: bool, quiet: bool) -> String {
         let paint = Paint { on: colors };
         let mut out = String::new();
+        for note in &self.dns.notes {
+            let _ = writeln!(out, "{}: {note}", paint.yellow("dns"));
+        }
         for list in &self.lists {
             for finding in &list.findings {
                 if !(quiet && finding.severity == Severity::Warning) {
@@ -226,6 +240,16 @@ impl Report {
                     "; soft-bounce window: {} days to {end}",
                     h.window_days
                 ))
+            );
+        }
+        if self.dns.checked {
+            let _ = writeln!(
+                out,
+                "dns: domains {} ({} looked up, {} from the cache) in {:.1} s",
+                self.dns.domains.len(),
+                self.dns.looked_up,
+                self.dns.from_cache,
+                self.dns.elapsed_ms as f64 / 1000.0
             );
         }
         let t = &self.totals;
@@ -326,6 +350,14 @@ fn write_list_summary(out: &mut String, list: &ListReport, policy: &Policy, pain
         "  rows: {} read = {} checked + {} skipped{skipped}",
         s.rows_read, s.rows_checked, s.rows_skipped
     );
+    if !s.domains.is_empty() {
+        let by_verdict: Vec<String> = s
+            .domains
+            .iter()
+            .map(|(verdict, n)| format!("{verdict} {n}"))
+            .collect();
+        let _ = writeln!(out, "  domains: {}", by_verdict.join(", "));
+    }
 }
 
 #[derive(Clone, Copy)]

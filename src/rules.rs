@@ -18,6 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::codes::{EnhancedCode, EnhancedPattern, ReplyCode, ReplyPattern};
+use crate::domains::DnsOptions;
 use crate::error::ConfigError;
 use crate::syntax::SyntaxOptions;
 
@@ -266,6 +267,10 @@ pub struct FailOnFile {
     /// Fail when a projected bounce rate is over max_bounce_rate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bounce_rate: Option<bool>,
+    /// Fail when a domain could not be checked (dns-unknown): off, so a flaky resolver in CI
+    /// does not fail the build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -286,6 +291,9 @@ pub struct SeverityFile {
     /// A history row that could not be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history_row: Option<Level>,
+    /// A domain without MX that takes mail at its address record (implicit MX).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub implicit_mx: Option<Level>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -300,6 +308,100 @@ pub struct PolicyFile {
     pub fail_on: Option<FailOnFile>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<SeverityFile>,
+    /// Count addresses on domains that could not be checked (dns-unknown) in the bounce rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown_counts_as_bounce: Option<bool>,
+}
+
+/// A name server: an IP address, with a port when it is not 53 (`192.0.2.53:5353`, `[::1]:53`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(into = "String")]
+#[schemars(with = "String")]
+pub struct Nameserver(pub std::net::SocketAddr);
+
+impl std::str::FromStr for Nameserver {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        text.parse::<std::net::SocketAddr>()
+            .or_else(|_| {
+                text.parse::<std::net::IpAddr>()
+                    .map(|ip| std::net::SocketAddr::new(ip, 53))
+            })
+            .map(Nameserver)
+            .map_err(|_| {
+                format!("'{text}' is not a name server: expected IP[:PORT], such as 192.0.2.53 or 192.0.2.53:5353 or [2001:db8::53]:53")
+            })
+    }
+}
+
+impl From<Nameserver> for String {
+    fn from(server: Nameserver) -> String {
+        server.0.to_string()
+    }
+}
+
+impl<'de> Deserialize<'de> for Nameserver {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// How domains are checked over DNS.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsFile {
+    /// No DNS at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offline: Option<bool>,
+    /// Name servers to ask; empty: the system's resolver configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nameservers: Option<Vec<Nameserver>>,
+    /// Seconds to wait for one answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Seconds>,
+    /// Extra tries after the first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u8>,
+    /// Domains resolved at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<NonZeroU32>,
+    /// A file that keeps definitive answers between runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<PathBuf>,
+    /// The longest, in hours, a cached answer is trusted, whatever its TTL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_max_age_hours: Option<NonZeroU32>,
+}
+
+/// A positive number of seconds, up to an hour.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Seconds(#[schemars(range(min = 0.001, max = 3600.0))] f64);
+
+impl Seconds {
+    pub fn new(value: f64) -> Result<Seconds, String> {
+        if value > 0.0 && value <= 3600.0 {
+            Ok(Seconds(value))
+        } else {
+            Err(format!(
+                "{value} seconds is out of range: expected more than 0 and at most 3600"
+            ))
+        }
+    }
+
+    pub fn duration(self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Seconds::new(f64::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
 }
 
 /// The shape of rules.yaml. Every key is optional in a user's file.
@@ -320,6 +422,8 @@ pub struct RulesFile {
     pub syntax: Option<SyntaxFile>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsFile>,
     /// When false, only this file's rules are used, not the built-in ones.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_rules: Option<bool>,
@@ -344,6 +448,9 @@ pub struct Policy {
     pub empty_cell: Level,
     pub sender_blocks: Level,
     pub history_row: Level,
+    pub implicit_mx: Level,
+    pub fail_on_unknown: bool,
+    pub unknown_counts_as_bounce: bool,
 }
 
 /// Where a rule came from.
@@ -476,6 +583,7 @@ pub struct Config {
     pub history: Vec<String>,
     pub syntax: SyntaxOptions,
     pub policy: Policy,
+    pub dns: DnsOptions,
     pub rules: RuleSet,
     /// The user's file, when one was layered.
     pub user_file: Option<PathBuf>,
@@ -572,67 +680,33 @@ fn resolve(default: RulesFile, user: Option<(RulesFile, &Path)>) -> Result<Confi
             case_sensitive_local: syntax.case_sensitive_local.unwrap_or(false),
         },
         policy,
+        dns: resolve_dns(effective.dns.clone().unwrap_or_default()),
         rules: rule_set,
         user_file: user_path,
         effective,
     })
 }
 
-/// Each key the user sets overrides the default's; rules are kept apart (see [`resolve`]).
-fn layer(default: RulesFile, user: RulesFile) -> RulesFile {
-    fn pick<T>(user: Option<T>, default: Option<T>) -> Option<T> {
-        user.or(default)
-    }
-    let policy = {
-        let d = default.policy.unwrap_or_default();
-        let u = user.policy.unwrap_or_default();
-        let (ds, us) = (
-            d.soft_bounce.unwrap_or_default(),
-            u.soft_bounce.unwrap_or_default(),
-        );
-        let (df, uf) = (d.fail_on.unwrap_or_default(), u.fail_on.unwrap_or_default());
-        let (dv, uv) = (
-            d.severity.unwrap_or_default(),
-            u.severity.unwrap_or_default(),
-        );
-        PolicyFile {
-            max_bounce_rate: pick(u.max_bounce_rate, d.max_bounce_rate),
-            soft_bounce: Some(SoftBounceFile {
-                suppress_after: pick(us.suppress_after, ds.suppress_after),
-                within_days: pick(us.within_days, ds.within_days),
-            }),
-            fail_on: Some(FailOnFile {
-                predicted_hard: pick(uf.predicted_hard, df.predicted_hard),
-                historic_hard: pick(uf.historic_hard, df.historic_hard),
-                repeated_soft: pick(uf.repeated_soft, df.repeated_soft),
-                bounce_rate: pick(uf.bounce_rate, df.bounce_rate),
-            }),
-            severity: Some(SeverityFile {
-                duplicate: pick(uv.duplicate, dv.duplicate),
-                whitespace: pick(uv.whitespace, dv.whitespace),
-                empty_cell: pick(uv.empty_cell, dv.empty_cell),
-                sender_blocks: pick(uv.sender_blocks, dv.sender_blocks),
-                history_row: pick(uv.history_row, dv.history_row),
-            }),
+/// Each key the user sets overrides the default's, however deep (lists of globs are replaced
+/// whole); rules are kept apart (see [`resolve`]). Both files were checked when parsed, so
+/// the merge is done on their JSON form and read back.
+fn layer(mut default: RulesFile, mut user: RulesFile) -> RulesFile {
+    fn merge(base: &mut serde_json::Value, over: serde_json::Value) {
+        match (base, over) {
+            (serde_json::Value::Object(base), serde_json::Value::Object(over)) => {
+                for (key, value) in over {
+                    merge(base.entry(key).or_insert(serde_json::Value::Null), value);
+                }
+            }
+            (base, over) => *base = over,
         }
-    };
-    let (ds, us) = (
-        default.syntax.unwrap_or_default(),
-        user.syntax.unwrap_or_default(),
-    );
-    RulesFile {
-        lists: pick(user.lists, default.lists),
-        exclude: pick(user.exclude, default.exclude),
-        history: pick(user.history, default.history),
-        syntax: Some(SyntaxFile {
-            allow_quoted_local: pick(us.allow_quoted_local, ds.allow_quoted_local),
-            allow_domain_literal: pick(us.allow_domain_literal, ds.allow_domain_literal),
-            case_sensitive_local: pick(us.case_sensitive_local, ds.case_sensitive_local),
-        }),
-        policy: Some(policy),
-        default_rules: None,
-        rules: None,
     }
+    default.rules = None;
+    user.rules = None;
+    user.default_rules = None;
+    let mut merged = serde_json::to_value(&default).unwrap_or_default();
+    merge(&mut merged, serde_json::to_value(&user).unwrap_or_default());
+    serde_json::from_value(merged).unwrap_or(default)
 }
 
 /// Fill the policy; a key missing from both layers takes the value the README documents.
@@ -653,6 +727,34 @@ fn resolve_policy(file: PolicyFile) -> Policy {
         empty_cell: severity.empty_cell.unwrap_or(Level::Warning),
         sender_blocks: severity.sender_blocks.unwrap_or(Level::Warning),
         history_row: severity.history_row.unwrap_or(Level::Warning),
+        implicit_mx: severity.implicit_mx.unwrap_or(Level::Warning),
+        fail_on_unknown: fail.unknown.unwrap_or(false),
+        unknown_counts_as_bounce: file.unknown_counts_as_bounce.unwrap_or(false),
+    }
+}
+
+fn resolve_dns(file: DnsFile) -> DnsOptions {
+    let defaults = DnsOptions::default();
+    DnsOptions {
+        offline: file.offline.unwrap_or(defaults.offline),
+        nameservers: file
+            .nameservers
+            .unwrap_or_default()
+            .into_iter()
+            .map(|server| server.0)
+            .collect(),
+        timeout: file.timeout.map_or(defaults.timeout, Seconds::duration),
+        attempts: file.attempts.map_or(defaults.attempts, usize::from),
+        concurrency: file
+            .concurrency
+            .map_or(defaults.concurrency, |n| n.get() as usize),
+        cache_file: file.cache,
+        cache_max_age: file
+            .cache_max_age_hours
+            .map_or(defaults.cache_max_age, |hours| {
+                std::time::Duration::from_secs(u64::from(hours.get()) * 3600)
+            }),
+        progress: false,
     }
 }
 

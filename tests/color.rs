@@ -7,7 +7,7 @@ const ESC: &str = "\x1b[";
 
 fn run_in_pty(no_color: Option<&str>) -> String {
     let command = format!(
-        "{} check examples/lists --history examples/bounces",
+        "{} check examples/lists --history examples/bounces --offline",
         env!("CARGO_BIN_EXE_bouncegate")
     );
     let mut script = Command::new("script");
@@ -36,7 +36,13 @@ fn colour_on_a_terminal_only_and_never_with_no_color() {
     assert!(!no_color.contains(ESC), "NO_COLOR turns colour off");
 
     let piped = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
-        .args(["check", "examples/lists", "--history", "examples/bounces"])
+        .args([
+            "check",
+            "examples/lists",
+            "--history",
+            "examples/bounces",
+            "--offline",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("NO_COLOR")
         .output()
@@ -55,6 +61,7 @@ fn colour_on_a_terminal_only_and_never_with_no_color() {
             "examples/bounces",
             "--color",
             "always",
+            "--offline",
         ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()

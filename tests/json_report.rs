@@ -26,6 +26,7 @@ fn the_json_report_has_the_documented_shape() {
             "examples/bounces",
             "--format",
             "json",
+            "--offline",
         ])
         .current_dir(root)
         .output()
@@ -39,6 +40,7 @@ fn the_json_report_has_the_documented_shape() {
     assert_eq!(
         keys(&report),
         [
+            "dns",
             "exit_code",
             "history",
             "lists",
@@ -79,6 +81,24 @@ fn the_json_report_has_the_documented_shape() {
             "window_end"
         ]
     );
+    assert_eq!(
+        keys(&report["dns"]),
+        [
+            "checked",
+            "domains",
+            "elapsed_ms",
+            "from_cache",
+            "looked_up",
+            "mx_hosts",
+            "no_nameserver",
+            "notes"
+        ]
+    );
+    assert_eq!(report["dns"]["checked"], false, "--offline");
+    assert_eq!(
+        keys(&report["timings"]),
+        ["dns_ms", "gate_ms", "history_ms", "lists_ms", "total_ms"]
+    );
     let list = &report["lists"][1];
     assert_eq!(list["path"], "examples/lists/newsletter.csv");
     assert_eq!(keys(list), ["findings", "path", "stats", "verdict"]);
@@ -88,6 +108,7 @@ fn the_json_report_has_the_documented_shape() {
             "addresses",
             "bounce_rate",
             "bouncing",
+            "domains",
             "duplicates",
             "historic_hard",
             "predicted_hard",

@@ -1,0 +1,297 @@
+//! The DNS stage against a real DNS server started inside the test process on 127.0.0.1
+//! (hickory-server, port 0), through the library and through the built binary.
+
+mod support {
+    pub mod dns_server;
+}
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use bouncegate::domains::{DnsOptions, DomainReport, DomainVerdict, check_domains};
+use serde_json::Value;
+use support::dns_server::{self, TestDns};
+
+fn options(server: &TestDns) -> DnsOptions {
+    DnsOptions {
+        nameservers: vec![server.addr],
+        timeout: Duration::from_millis(500),
+        attempts: 0,
+        ..DnsOptions::default()
+    }
+}
+
+fn check(names: &[&str], options: &DnsOptions) -> DomainReport {
+    check_domains(names.iter().map(|d| (*d).to_owned()).collect(), options)
+}
+
+fn code(report: &DomainReport, domain: &str) -> &'static str {
+    report
+        .get(domain)
+        .unwrap_or_else(|| panic!("no verdict for {domain}"))
+        .code()
+}
+
+#[test]
+fn every_row_of_the_verdict_table() {
+    let server = dns_server::serve(&[&dns_server::fixture_zone()]);
+    let cases = [
+        ("ok.fixture.net", "mx"),
+        ("nullmx.fixture.net", "null-mx"),
+        ("missing.fixture.net", "domain-not-found"),
+        ("aonly.fixture.net", "implicit-mx"),
+        ("aaaaonly.fixture.net", "implicit-mx"),
+        ("privateonly.fixture.net", "no-mail-host"),
+        ("nodata.fixture.net", "no-mail-host"),
+        ("alias.fixture.net", "mx"),
+        ("hostless.fixture.net", "mx-unusable"),
+        ("localmx.fixture.net", "mx-unusable"),
+        ("privmx.fixture.net", "mx-unusable"),
+        ("zeromx.fixture.net", "mx-unusable"),
+        ("ipmx.fixture.net", "mx-unusable"),
+        ("xn--bcher-kva.fixture.net", "mx"),
+        ("big.fixture.net", "mx"),
+        // Outside every zone the server answers REFUSED: a transient fault, not a bounce.
+        ("elsewhere.org", "dns-unknown"),
+    ];
+    let names: Vec<&str> = cases.iter().map(|(d, _)| *d).collect();
+    let report = check(&names, &options(&server));
+    for (domain, expected) in cases {
+        assert_eq!(
+            code(&report, domain),
+            expected,
+            "{domain}: {:?}",
+            report.get(domain)
+        );
+    }
+    match report.get("ok.fixture.net") {
+        Some(DomainVerdict::Mx { hosts }) => {
+            assert_eq!(hosts, &["mx1.ok.fixture.net", "mx2.ok.fixture.net"])
+        }
+        other => panic!("{other:?}"),
+    }
+    match report.get("big.fixture.net") {
+        Some(DomainVerdict::Mx { hosts }) => assert_eq!(hosts.len(), 60, "all 60 came over TCP"),
+        other => panic!("{other:?}"),
+    }
+    assert!(report.notes.is_empty(), "{:?}", report.notes);
+    assert_eq!(report.looked_up, cases.len());
+}
+
+#[test]
+fn servfail_and_silence_are_unknown_never_hard() {
+    let servfail = dns_server::servfail();
+    let report = check(&["a.fixture.net", "b.fixture.net"], &options(&servfail));
+    for domain in ["a.fixture.net", "b.fixture.net"] {
+        match report.get(domain) {
+            Some(DomainVerdict::DnsUnknown { detail }) => {
+                assert!(detail.contains("SERVFAIL"), "{detail}")
+            }
+            other => panic!("{domain}: {other:?}"),
+        }
+    }
+
+    // No name server answers: said once, up front, and the run does not wait a timeout per
+    // domain.
+    let silent = dns_server::silent();
+    let domains: Vec<String> = (0..500).map(|n| format!("d{n}.fixture.net")).collect();
+    let started = Instant::now();
+    let report = check_domains(domains, &options(&silent));
+    let elapsed = started.elapsed();
+    assert!(report.all_unknown());
+    assert_eq!(report.notes.len(), 1, "{:?}", report.notes);
+    assert!(
+        report.notes[0].contains("no name server answers"),
+        "{:?}",
+        report.notes
+    );
+    assert!(
+        report
+            .domains
+            .values()
+            .all(|c| c.verdict.code() == "dns-unknown")
+    );
+    // 500 domains x 0.5 s would be minutes even at concurrency 64; one probe is 0.5 s.
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}
+
+#[test]
+fn the_cache_keeps_definitive_answers_never_unknowns_and_expired_ones_are_asked_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("dns-cache.json");
+    let server = dns_server::serve(&[&dns_server::fixture_zone()]);
+    let mut with_cache = options(&server);
+    with_cache.cache_file = Some(cache.clone());
+
+    let first = check(
+        &["ok.fixture.net", "missing.fixture.net", "elsewhere.org"],
+        &with_cache,
+    );
+    assert_eq!(first.looked_up, 3);
+    let stored: Value = serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+    let entries = stored["entries"].as_object().unwrap();
+    assert!(entries.contains_key("ok.fixture.net"));
+    assert!(entries.contains_key("missing.fixture.net"));
+    assert!(
+        !entries.contains_key("elsewhere.org"),
+        "an unknown is never cached"
+    );
+    // The negative answer's expiry comes from the SOA minimum (300 s), under the 1-day cap.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let expires = entries["missing.fixture.net"]["expires"].as_i64().unwrap();
+    assert!(expires > now && expires <= now + 300, "{expires} vs {now}");
+
+    let second = check(
+        &["ok.fixture.net", "missing.fixture.net", "elsewhere.org"],
+        &with_cache,
+    );
+    assert_eq!(second.from_cache, 2);
+    assert_eq!(second.looked_up, 1, "only the unknown is asked again");
+
+    // An entry past its expiry is asked again, and the fresh answer replaces it.
+    let mut stale = stored.clone();
+    stale["entries"]["ok.fixture.net"] =
+        serde_json::json!({"verdict": "domain-not-found", "expires": 1});
+    std::fs::write(&cache, serde_json::to_vec(&stale).unwrap()).unwrap();
+    let third = check(&["ok.fixture.net"], &with_cache);
+    assert_eq!(third.from_cache, 0);
+    assert_eq!(code(&third, "ok.fixture.net"), "mx");
+}
+
+#[test]
+fn each_mx_host_is_resolved_once_however_many_domains_share_it() {
+    // shared1 and shared2 both name mx.provider; ok names mx1.ok (usable, so mx2.ok is never
+    // needed); alias is a CNAME to ok.
+    let server = dns_server::serve(&[&dns_server::fixture_zone()]);
+    let domains = [
+        "shared1.fixture.net",
+        "shared2.fixture.net",
+        "ok.fixture.net",
+        "alias.fixture.net",
+    ];
+    let report = check(&domains, &options(&server));
+    for domain in domains {
+        assert_eq!(code(&report, domain), "mx", "{domain}");
+    }
+    assert_eq!(report.looked_up, 4);
+    assert_eq!(report.mx_hosts, 2, "mx.provider and mx1.ok, once each");
+}
+
+fn run_binary(dir: &Path, nameserver: SocketAddr, extra: &[&str]) -> (Option<i32>, Value, String) {
+    let server = nameserver.to_string();
+    let mut args = vec![
+        "check",
+        "list.csv",
+        "--nameserver",
+        &server,
+        "--dns-timeout",
+        "0.5",
+        "--dns-attempts",
+        "0",
+        "--format",
+        "json",
+    ];
+    args.extend(extra);
+    let output = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+        .args(&args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    (output.status.code(), report, stderr)
+}
+
+fn write_list(dir: &Path) {
+    let mut list = String::from("email\n");
+    for n in 0..40 {
+        list.push_str(&format!("user{n}@ok.fixture.net\n"));
+    }
+    list.push_str("ann@missing.fixture.net\nbob@aonly.fixture.net\ncarl@missing.fixture.net\n");
+    list.push_str("dan@nullmx.fixture.net\neve@bücher.fixture.net\n");
+    std::fs::write(dir.join("list.csv"), list).unwrap();
+}
+
+#[test]
+fn the_binary_groups_findings_by_failing_domain() {
+    let server = dns_server::serve(&[&dns_server::fixture_zone()]);
+    let dir = tempfile::tempdir().unwrap();
+    write_list(dir.path());
+    let (code, report, stderr) = run_binary(dir.path(), server.addr, &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let findings: Vec<(String, u64, String)> = report["lists"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap_or(0),
+                f["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            ("domain-not-found".to_owned(), 42, "error".to_owned()),
+            ("implicit-mx".to_owned(), 43, "warning".to_owned()),
+            ("null-mx".to_owned(), 45, "error".to_owned()),
+            ("bounce-rate".to_owned(), 0, "error".to_owned()),
+        ]
+    );
+    let not_found = &report["lists"][0]["findings"][0];
+    assert_eq!(not_found["reason"]["lines"], serde_json::json!([42, 44]));
+    assert_eq!(not_found["reason"]["addresses"], 2);
+    assert!(
+        not_found["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("ann@missing.fixture.net: missing.fixture.net does not exist (NXDOMAIN); 2 addresses on lines 42, 44"),
+        "{}",
+        not_found["message"]
+    );
+    let stats = &report["lists"][0]["stats"];
+    assert_eq!(stats["predicted_hard"], 3);
+    assert_eq!(stats["domains"]["mx"], 41);
+    assert_eq!(stats["domains"]["domain-not-found"], 2);
+    // JSON carries every domain verdict.
+    let domains = report["dns"]["domains"].as_object().unwrap();
+    assert_eq!(domains.len(), 5);
+    assert_eq!(domains["xn--bcher-kva.fixture.net"]["verdict"], "mx");
+}
+
+#[test]
+fn the_binary_passes_when_dns_only_fails_transiently() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("list.csv"),
+        "email\nann@a.fixture.net\nbob@b.fixture.net\n",
+    )
+    .unwrap();
+    for server in [dns_server::servfail(), dns_server::silent()] {
+        let (code, report, stderr) = run_binary(dir.path(), server.addr, &[]);
+        assert_eq!(
+            code,
+            Some(0),
+            "dns-unknown never fails the build by default: {stderr}"
+        );
+        assert_eq!(report["lists"][0]["stats"]["predicted_hard"], 0);
+        assert_eq!(report["lists"][0]["stats"]["domains"]["dns-unknown"], 2);
+        // With the policy keys it does.
+        let rules = dir.path().join("strict.yaml");
+        std::fs::write(
+            &rules,
+            "policy:\n  fail_on:\n    unknown: true\n  unknown_counts_as_bounce: true\n",
+        )
+        .unwrap();
+        let (code, report, _) = run_binary(dir.path(), server.addr, &["--rules", "strict.yaml"]);
+        assert_eq!(code, Some(1));
+        assert_eq!(report["lists"][0]["stats"]["bouncing"], 2);
+    }
+}

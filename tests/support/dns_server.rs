@@ -1,0 +1,159 @@
+//! A real DNS server inside the test process: hickory-server on 127.0.0.1, port 0, UDP and TCP,
+//! serving zones given as text. Plus two broken servers: one that answers SERVFAIL to
+//! everything, one that never answers. Each runs on its own runtime and stops when dropped.
+
+#![allow(dead_code)] // Each test binary uses a different part.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_server::Server;
+use hickory_server::net::runtime::TokioRuntimeProvider;
+use hickory_server::proto::rr::LowerName;
+use hickory_server::proto::serialize::txt::Parser;
+use hickory_server::store::in_memory::InMemoryZoneHandler;
+use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::runtime::Runtime;
+
+pub struct TestDns {
+    pub addr: SocketAddr,
+    // Dropped in this order: the server's tasks, then their runtime.
+    _server: Option<Server<Catalog>>,
+    _socket: Option<std::net::UdpSocket>,
+    runtime: Option<Runtime>,
+}
+
+impl Drop for TestDns {
+    fn drop(&mut self) {
+        self._server.take();
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("test DNS runtime")
+}
+
+/// Serve the given zones (master-file text, each with its $ORIGIN and an SOA).
+pub fn serve(zones: &[&str]) -> TestDns {
+    let runtime = runtime();
+    let (addr, server) = runtime.block_on(async {
+        let mut catalog = Catalog::new();
+        for zone in zones {
+            let (origin, records) = Parser::new(*zone, None, None)
+                .parse()
+                .expect("the test zone parses");
+            let handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
+                origin.clone(),
+                records,
+                ZoneType::Primary,
+                AxfrPolicy::Deny,
+            )
+            .expect("the test zone loads");
+            catalog.upsert(LowerName::from(origin), vec![Arc::new(handler)]);
+        }
+        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind UDP");
+        let addr = udp.local_addr().expect("UDP address");
+        let tcp = TcpListener::bind(addr)
+            .await
+            .expect("bind TCP on the same port");
+        let mut server = Server::new(catalog);
+        server.register_socket(udp);
+        server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
+        (addr, server)
+    });
+    TestDns {
+        addr,
+        _server: Some(server),
+        _socket: None,
+        runtime: Some(runtime),
+    }
+}
+
+/// A UDP responder that echoes every query back with QR set and RCODE 2 (SERVFAIL).
+pub fn servfail() -> TestDns {
+    let runtime = runtime();
+    let addr = runtime.block_on(async {
+        let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind UDP");
+        let addr = socket.local_addr().expect("UDP address");
+        tokio::spawn(async move {
+            let mut buffer = [0u8; 4096];
+            while let Ok((len, from)) = socket.recv_from(&mut buffer).await {
+                if len >= 12 {
+                    let reply = &mut buffer[..len];
+                    reply[2] |= 0x80; // QR: a response
+                    reply[3] = (reply[3] & 0xF0) | 2; // RCODE: SERVFAIL
+                    let _ = socket.send_to(reply, from).await;
+                }
+            }
+        });
+        addr
+    });
+    TestDns {
+        addr,
+        _server: None,
+        _socket: None,
+        runtime: Some(runtime),
+    }
+}
+
+/// A bound UDP socket that is never read: every query times out.
+pub fn silent() -> TestDns {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind UDP");
+    TestDns {
+        addr: socket.local_addr().expect("UDP address"),
+        _server: None,
+        _socket: Some(socket),
+        runtime: None,
+    }
+}
+
+/// The zone the DNS tests check against: one name per row of the verdict table.
+pub fn fixture_zone() -> String {
+    let mut zone = String::from(
+        "$ORIGIN fixture.net.
+$TTL 3600
+@            IN SOA ns.fixture.net. admin.fixture.net. 1 7200 3600 1209600 300
+@            IN NS  ns
+ns           IN A   198.41.0.4
+ok           IN MX  10 mx1.ok
+ok           IN MX  20 mx2.ok
+mx1.ok       IN A   93.184.216.34
+mx2.ok       IN A   93.184.216.35
+shared1      IN MX  10 mx.provider
+shared2      IN MX  10 mx.provider
+mx.provider  IN A   93.184.216.36
+nullmx       IN MX  0 .
+aonly        IN A   93.184.216.37
+aaaaonly     IN AAAA 2a00:1450:4001::1b
+privateonly  IN A   10.0.0.5
+nodata       IN TXT \"no mail here\"
+alias        IN CNAME ok
+hostless     IN MX  10 nowhere.hostless
+localmx      IN MX  10 localhost.
+privmx       IN MX  10 mx.privmx
+mx.privmx    IN A   10.0.0.5
+zeromx       IN MX  10 mx.zeromx
+mx.zeromx    IN A   0.0.0.0
+ipmx         IN MX  10 192.0.2.1.
+xn--bcher-kva IN MX 10 mx1.ok
+",
+    );
+    // Enough MX records that the answer does not fit a 1232-byte UDP reply: the server
+    // truncates, and the resolver must retry over TCP.
+    for n in 0..60 {
+        zone.push_str(&format!(
+            "big IN MX {n} mail-exchanger-with-a-rather-long-name-{n:02}.big\n"
+        ));
+    }
+    zone.push_str("mail-exchanger-with-a-rather-long-name-00.big IN A 93.184.216.38\n");
+    zone
+}

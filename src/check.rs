@@ -140,10 +140,16 @@ fn history_paths(config: &Config, options: &CheckOptions) -> Result<Vec<PathBuf>
     }
     if !config.history.is_empty() {
         let none = GlobSet::empty();
-        return Ok(lists::glob_files(
-            &glob_set("history", &config.history)?,
-            &none,
-        ));
+        let found = lists::glob_files(&glob_set("history", &config.history)?, &none);
+        if found.is_empty() {
+            // A typo in a glob must not pass as "no bounce ever happened".
+            return Err(Error::BadOption {
+                option: "history",
+                value: config.history.join(", "),
+                expected: "the `history:` globs of rules.yaml match no file".to_owned(),
+            });
+        }
+        return Ok(found);
     }
     let default = Path::new("bounces");
     if default.is_dir() {

@@ -94,6 +94,33 @@ fn parse_enhanced(text: &str) -> Option<EnhancedCode> {
     })
 }
 
+/// Whether a code may start at byte `i`: at the start of the text, or right after the marks
+/// that introduce a reply in bounce texts (`smtp; 550`, `said: 550`, `#550`, `'550`, a new
+/// line), so that "max 500 recipients" or a version number is not taken for a code.
+fn is_anchored(bytes: &[u8], i: usize) -> bool {
+    let before = bytes[..i].trim_ascii_end();
+    match before.last() {
+        None => true,
+        Some(b';' | b':' | b'#' | b'(' | b'\'' | b'"' | b'=' | b'[' | b'>') => true,
+        // Right after the reply code: `550 5.1.1`, `550-5.1.1`.
+        Some(_) => {
+            let word = before
+                .rsplit(|b| b.is_ascii_whitespace())
+                .next()
+                .unwrap_or_default();
+            let word = word.strip_suffix(b"-").unwrap_or(word);
+            let Some(split) = word.len().checked_sub(3) else {
+                return false;
+            };
+            let (prefix, code) = word.split_at(split);
+            matches!(code[0], b'2' | b'4' | b'5')
+                && code.iter().all(u8::is_ascii_digit)
+                && prefix.last().is_none_or(|b| !b.is_ascii_alphanumeric())
+                && !bytes[i - 1].is_ascii_alphanumeric()
+        }
+    }
+}
+
 /// The first reply code in bounce text: `550 ...`, `smtp; 550-5.1.1 ...`, `said: 550 ...`.
 pub fn find_reply_code(text: &str) -> Option<ReplyCode> {
     let bytes = text.as_bytes();
@@ -101,18 +128,23 @@ pub fn find_reply_code(text: &str) -> Option<ReplyCode> {
         let digits = &bytes[i..i + 3];
         let before_ok = i == 0 || !is_code_char(bytes[i - 1]);
         let after = bytes.get(i + 3).copied();
-        let after_ok = matches!(after, None | Some(b' ' | b'-' | b'\t' | b',' | b';' | b')'));
+        let after_ok = matches!(
+            after,
+            None | Some(b' ' | b'-' | b'\t' | b',' | b';' | b')' | b'\'')
+        );
         (before_ok
             && after_ok
             && matches!(digits[0], b'2' | b'4' | b'5')
-            && digits[1..].iter().all(u8::is_ascii_digit))
+            && digits[1..].iter().all(u8::is_ascii_digit)
+            && is_anchored(bytes, i))
         .then(|| ReplyCode::new(text[i..i + 3].parse().ok()?))
         .flatten()
     })
 }
 
-/// The first enhanced status code in bounce text, not part of a longer dotted number (an IP
-/// address such as 10.5.1.1 is not a status code).
+/// The first enhanced status code in bounce text. It must stand where codes stand (see
+/// [`is_anchored`]), not inside a longer dotted number (an IP address), and its subject must
+/// be one RFC 3463 defines (0-7), so that "Exim 4.96.2" is not one.
 pub fn find_enhanced_code(text: &str) -> Option<EnhancedCode> {
     let bytes = text.as_bytes();
     let mut start = 0;
@@ -122,7 +154,7 @@ pub fn find_enhanced_code(text: &str) -> Option<EnhancedCode> {
     {
         let i = start + offset;
         start = i + 1;
-        if i > 0 && is_code_char(bytes[i - 1]) {
+        if i > 0 && is_code_char(bytes[i - 1]) || !is_anchored(bytes, i) {
             continue;
         }
         let end = bytes[i..]
@@ -130,11 +162,19 @@ pub fn find_enhanced_code(text: &str) -> Option<EnhancedCode> {
             .position(|b| !(b.is_ascii_digit() || *b == b'.'))
             .map_or(bytes.len(), |n| i + n);
         let candidate = text[i..end].trim_end_matches('.');
-        if let Some(code) = parse_enhanced(candidate) {
+        if let Some(code) = parse_enhanced(candidate).filter(|code| code.subject <= 7) {
             return Some(code);
         }
     }
     None
+}
+
+/// The codes of a bounce text, the enhanced one dropped when its class contradicts the reply.
+pub fn find_codes(text: &str) -> (Option<ReplyCode>, Option<EnhancedCode>) {
+    let reply = find_reply_code(text);
+    let enhanced = find_enhanced_code(text)
+        .filter(|code| reply.is_none_or(|reply| reply.class() == code.class));
+    (reply, enhanced)
 }
 
 fn is_code_char(byte: u8) -> bool {
@@ -339,6 +379,28 @@ mod tests {
             ("connect to 10.5.1.1 port 25: timed out", None, None),
             ("5.7.1 blocked", None, Some("5.7.1")),
             ("status 550.", None, None),
+            ("Message rejected, max 500 recipients", None, None),
+            (
+                "mx.host ESMTP Exim 4.96.2 ready; 550 user unknown",
+                Some(550),
+                None,
+            ),
+            (
+                "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##",
+                Some(550),
+                Some("5.1.1"),
+            ),
+            (
+                "Remote server returned '550 5.1.1 User unknown'",
+                Some(550),
+                Some("5.1.1"),
+            ),
+            ("dsn=4.2.2, status=deferred", None, Some("4.2.2")),
+            (
+                "(reason: 421 4.7.0 Try again later)",
+                Some(421),
+                Some("4.7.0"),
+            ),
         ];
         for (text, reply, enhanced) in cases {
             assert_eq!(find_reply_code(text).map(ReplyCode::value), reply, "{text}");

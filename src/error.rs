@@ -18,6 +18,8 @@ pub enum Error {
         "no list to check: give a PATH, set `lists:` in rules.yaml, or create a lists/ directory"
     )]
     NothingToCheck,
+    #[error("every list file given is excluded by the `exclude:` globs of rules.yaml")]
+    AllExcluded,
     #[error("{}: {source}: expected a bounce history file or a directory of them", path.display())]
     History {
         path: PathBuf,

@@ -187,9 +187,9 @@ impl Finding {
             Reason::HistoricHard { evidence } => {
                 let when = evidence
                     .time
-                    .map_or_else(|| "before".to_owned(), |t| format!("on {}", format_day(t)));
+                    .map_or_else(String::new, |t| format!(" on {}", format_day(t)));
                 format!(
-                    "{address} hard-bounced {when} ({}; {}:{}): suppress it",
+                    "{address} hard-bounced{when} ({}; {}:{}): suppress it",
                     evidence.summary(),
                     evidence.file.display(),
                     evidence.line
@@ -215,6 +215,9 @@ impl Finding {
                 format!("the file {problem}")
             }
             Reason::BadInput { problem } => format!("the row {problem}"),
+            Reason::HistoryRow {
+                problem: problem @ HistoryRowProblem::UndatedSoft { .. },
+            } => format!("the history {problem}"),
             Reason::HistoryRow { problem } => format!("the history row {problem}"),
             Reason::SenderBlocks { blocks, addresses } => format!(
                 "the history holds {} against the sender (spam or policy) for {} of this list: check reputation and content",
@@ -226,11 +229,12 @@ impl Finding {
                 limit,
                 bouncing,
                 addresses,
-            } => format!(
-                "projected bounce rate {} ({bouncing} of {addresses} addresses) is over the limit of {}",
-                percent(*rate),
-                percent(*limit)
-            ),
+            } => {
+                let (rate, limit) = percents_apart(*rate, *limit);
+                format!(
+                    "projected bounce rate {rate} ({bouncing} of {addresses} addresses) is over the limit of {limit}"
+                )
+            }
         }
     }
 }
@@ -247,4 +251,19 @@ pub fn plural(n: usize, noun: &str) -> String {
 /// `2.50%`.
 pub fn percent(rate: f64) -> String {
     format!("{:.2}%", rate * 100.0)
+}
+
+/// Two rates with as many decimals as it takes to tell them apart: 2.002% over 2.00% must not
+/// read "2.00% is over 2.00%".
+pub fn percents_apart(rate: f64, limit: f64) -> (String, String) {
+    for decimals in 2..=6 {
+        let (a, b) = (
+            format!("{:.*}%", decimals, rate * 100.0),
+            format!("{:.*}%", decimals, limit * 100.0),
+        );
+        if a != b || decimals == 6 {
+            return (a, b);
+        }
+    }
+    (percent(rate), percent(limit))
 }

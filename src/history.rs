@@ -111,12 +111,27 @@ impl AddressHistory {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "code", rename_all = "kebab-case")]
 pub enum HistoryRowProblem {
-    BadInput { problem: InputProblem },
-    BadAddress { address: String, why: String },
-    BadTime { value: String },
-    BadReplyCode { value: String },
-    BadEnhancedCode { value: String },
+    BadInput {
+        problem: InputProblem,
+    },
+    BadAddress {
+        address: String,
+        why: String,
+    },
+    BadTime {
+        value: String,
+    },
+    BadReplyCode {
+        value: String,
+    },
+    BadEnhancedCode {
+        value: String,
+    },
     NoBounceInfo,
+    /// Soft bounces without a time cannot be placed in the window (a file-level warning).
+    UndatedSoft {
+        count: usize,
+    },
 }
 
 impl fmt::Display for HistoryRowProblem {
@@ -141,6 +156,11 @@ impl fmt::Display for HistoryRowProblem {
             HistoryRowProblem::NoBounceInfo => f.write_str(
                 "has no reply code, enhanced code or diagnostic text: nothing to classify; the row is not used",
             ),
+            HistoryRowProblem::UndatedSoft { count } => write!(
+                f,
+                "holds {} without a time, which cannot be placed in the soft-bounce window and are not counted: add a time column (timestamp, date, created)",
+                crate::finding::plural(*count, "soft bounce")
+            ),
         }
     }
 }
@@ -154,6 +174,7 @@ impl HistoryRowProblem {
             HistoryRowProblem::BadReplyCode { .. } => "history-bad-reply-code",
             HistoryRowProblem::BadEnhancedCode { .. } => "history-bad-enhanced-code",
             HistoryRowProblem::NoBounceInfo => "history-no-bounce-info",
+            HistoryRowProblem::UndatedSoft { .. } => "history-undated-soft",
         }
     }
 }
@@ -162,6 +183,7 @@ impl HistoryRowProblem {
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryProblem {
     pub file: Arc<Path>,
+    /// 0 for a problem with the file as a whole.
     pub line: u64,
     pub problem: HistoryRowProblem,
     /// A problem with the whole file (it could not be read at all): exit code 2.
@@ -206,6 +228,8 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
             files.push(path.clone());
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|file| seen.insert(file.clone()));
     Ok(files)
 }
 
@@ -354,7 +378,7 @@ fn read_file(
     let mut columns: Option<Columns> = None;
     let mut file_problem = None;
     let mut rows_read = 0;
-    table::for_each_record(bytes, table::sniff_delimiter(bytes), |record| {
+    table::for_each_record(&bytes, table::sniff_delimiter(&bytes), |record| {
         if file_problem.is_some() {
             return;
         }
@@ -423,6 +447,19 @@ fn read_file(
         }
     }
     problems.sort_by_key(|problem| problem.line);
+    let undated = events
+        .iter()
+        .filter(|event| event.action == Action::Count && event.time.is_none())
+        .count();
+    if undated > 0 {
+        // Said once per file: these bounces are read, but the policy cannot weigh them.
+        problems.push(HistoryProblem {
+            file: file.clone(),
+            line: 0,
+            problem: HistoryRowProblem::UndatedSoft { count: undated },
+            whole_file: false,
+        });
+    }
     (rows_read, events, problems)
 }
 
@@ -483,27 +520,36 @@ fn read_event(
         })
         .transpose()?;
     let text = cell(4).unwrap_or_default();
-    let reply = match cell(2) {
-        Some(value) => {
-            Some(
-                value
-                    .parse::<ReplyCode>()
-                    .map_err(|_| HistoryRowProblem::BadReplyCode {
+    // Columns win over the text; a code column may hold both codes (`550 5.1.1`).
+    let (text_reply, text_enhanced) = codes::find_codes(text);
+    let (mut reply, mut enhanced) = (text_reply, text_enhanced);
+    if let Some(value) = cell(2) {
+        match value.parse::<ReplyCode>() {
+            Ok(code) => reply = Some(code),
+            Err(_) => match codes::find_codes(value) {
+                (None, None) => {
+                    return Err(HistoryRowProblem::BadReplyCode {
                         value: value.to_owned(),
-                    })?,
-            )
-        }
-        None => codes::find_reply_code(text),
-    };
-    let enhanced =
-        match cell(3) {
-            Some(value) => Some(value.parse::<EnhancedCode>().map_err(|_| {
-                HistoryRowProblem::BadEnhancedCode {
-                    value: value.to_owned(),
+                    });
                 }
-            })?),
-            None => codes::find_enhanced_code(text),
-        };
+                (found_reply, found_enhanced) => {
+                    reply = found_reply.or(reply);
+                    enhanced = found_enhanced.or(enhanced);
+                }
+            },
+        }
+    }
+    if let Some(value) = cell(3) {
+        enhanced = Some(
+            value
+                .parse::<EnhancedCode>()
+                .ok()
+                .or_else(|| codes::find_enhanced_code(value))
+                .ok_or_else(|| HistoryRowProblem::BadEnhancedCode {
+                    value: value.to_owned(),
+                })?,
+        );
+    }
     if reply.is_none() && enhanced.is_none() && text.is_empty() {
         return Err(HistoryRowProblem::NoBounceInfo);
     }
@@ -534,11 +580,15 @@ fn read_event(
 /// RFC 3339, an ISO 8601 date, `YYYY-MM-DD HH:MM:SS` (UTC), or Unix seconds.
 pub fn parse_time(value: &str) -> Option<UnixSeconds> {
     let value = value.trim();
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        let seconds = value.split('.').next()?.parse::<i64>().ok()?;
-        return jiff::Timestamp::from_second(seconds)
-            .ok()
-            .map(jiff::Timestamp::as_second);
+    // Unix seconds: ten digits (2001 to 2286), with an optional fraction. Shorter digit runs
+    // are dates written another way (`20260302`), not seconds near 1970.
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, "0"));
+    if whole.len() == 10
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && !fraction.is_empty()
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return whole.parse().ok();
     }
     if let Ok(timestamp) = value.parse::<jiff::Timestamp>() {
         return Some(timestamp.as_second());
@@ -574,6 +624,9 @@ mod tests {
         assert_eq!(parse_time("1772409600"), Some(day));
         assert_eq!(parse_time("1772409600.25"), Some(day));
         assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(parse_time("02.03.2026"), None);
+        assert_eq!(parse_time("20260302"), Some(day), "ISO 8601 basic format");
+        assert_eq!(parse_time("1772409600."), None);
         assert_eq!(parse_time("2026-13-01"), None);
         assert_eq!(format_day(day + 100), "2026-03-02");
     }

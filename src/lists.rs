@@ -108,8 +108,14 @@ pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Vec<PathBuf>, Er
             files.push(clean(path));
         }
     }
+    let before = files.len();
     files.retain(|file| !exclude.is_match(file));
-    files.dedup();
+    if files.is_empty() && before > 0 {
+        return Err(Error::AllExcluded);
+    }
+    // `check lists lists/a.csv` names a.csv twice: read it once.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|file| seen.insert(file.clone()));
     Ok(files)
 }
 
@@ -174,13 +180,19 @@ pub fn read_list(path: &Path, options: &ReadOptions) -> ListFile {
             return list;
         }
     };
-    let is_plain = path
+    let extension = path
         .extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("txt"));
-    if is_plain {
-        read_plain(bytes, &mut list);
+        .and_then(|ext| ext.to_str())
+        .unwrap_or_default();
+    if extension.eq_ignore_ascii_case("txt") {
+        read_plain(&bytes, &mut list);
     } else {
-        read_delimited(bytes, options, &mut list);
+        let delimiter = if extension.eq_ignore_ascii_case("tsv") {
+            b'\t'
+        } else {
+            table::sniff_delimiter(&bytes)
+        };
+        read_delimited(&bytes, delimiter, options, &mut list);
     }
     list
 }
@@ -215,8 +227,7 @@ fn read_plain(bytes: &[u8], list: &mut ListFile) {
     }
 }
 
-fn read_delimited(bytes: &[u8], options: &ReadOptions, list: &mut ListFile) {
-    let delimiter = table::sniff_delimiter(bytes);
+fn read_delimited(bytes: &[u8], delimiter: u8, options: &ReadOptions, list: &mut ListFile) {
     // The email column and the field count of the first row, once the first row is read.
     let mut layout: Option<(usize, usize)> = None;
     table::for_each_record(bytes, delimiter, |record| {
@@ -367,6 +378,31 @@ mod tests {
             &ReadOptions::default(),
         );
         assert_eq!(cells(&list), vec![(1, "ann@x.de"), (2, "bob@x.de")]);
+    }
+
+    #[test]
+    fn classic_mac_line_ends_and_tsv_files() {
+        let list = read(
+            "a.txt",
+            b"ann@x.de\rbob@x.de\rcarl@x.de\r",
+            &ReadOptions::default(),
+        );
+        assert_eq!(
+            cells(&list),
+            vec![(1, "ann@x.de"), (2, "bob@x.de"), (3, "carl@x.de")]
+        );
+        let list = read(
+            "a.csv",
+            b"email\rann@x.de\rbob@x.de",
+            &ReadOptions::default(),
+        );
+        assert_eq!(cells(&list), vec![(2, "ann@x.de"), (3, "bob@x.de")]);
+        let list = read(
+            "a.tsv",
+            b"Last, First\tEmail\nLee, Ann\tann@x.de\n",
+            &ReadOptions::default(),
+        );
+        assert_eq!(cells(&list), vec![(2, "ann@x.de")]);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use bouncegate::check::{self, CheckOptions};
-use bouncegate::codes::{find_enhanced_code, find_reply_code};
+use bouncegate::codes::find_codes;
 use bouncegate::error::Error;
 use bouncegate::history::parse_time;
 use bouncegate::lists::ReadOptions;
@@ -129,16 +129,16 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => run_check(args),
         Command::Explain { text, rules } => load_config(&rules).map(|config| {
-            print!("{}", explain(&config, &text));
+            print_out(&explain(&config, &text));
             0
         }),
         Command::Rules { schema, rules } => {
             if schema {
-                print!("{}", rules::json_schema());
+                print_out(&rules::json_schema());
                 Ok(0)
             } else {
                 load_config(&rules).map(|config| {
-                    print!("{}", rules::render_effective(&config));
+                    print_out(&rules::render_effective(&config));
                     0
                 })
             }
@@ -221,13 +221,17 @@ fn run_check(args: CheckArgs) -> Result<u8, Error> {
         Format::Json => report.to_json(),
         Format::Human => report.to_human(use_color(args.color), args.quiet),
     };
-    // A closed pipe (`| head`) is not an error worth a panic.
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    print_out(&text);
     let code = report.exit_code as u8;
     // Freeing a million-address report one string at a time takes longer than the process
     // exit that reclaims it at once.
     std::mem::forget(report);
     Ok(code)
+}
+
+/// Write to stdout; a closed pipe (`| head`) is not an error worth a panic.
+fn print_out(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 fn use_color(choice: ColorChoice) -> bool {
@@ -242,8 +246,7 @@ fn use_color(choice: ColorChoice) -> bool {
 }
 
 fn explain(config: &Config, text: &str) -> String {
-    let reply = find_reply_code(text);
-    let enhanced = find_enhanced_code(text);
+    let (reply, enhanced) = find_codes(text);
     let classification = config.rules.classify(BounceInput {
         reply,
         enhanced,
@@ -278,6 +281,11 @@ fn explain(config: &Config, text: &str) -> String {
         None => {
             out.push_str("rule:          none matched: the bounce says nothing about the address\n")
         }
+    }
+    if classification.softened {
+        out.push_str(
+            "note:          a 4xx is temporary: counted as a soft bounce, not suppressed\n",
+        );
     }
     if classification.reason.is_sender_block() {
         out.push_str("note:          a block against the sender: check reputation and content\n");

@@ -82,7 +82,7 @@ impl HistorySummary {
                 };
                 Some(Finding {
                     file: problem.file,
-                    line: Some(problem.line),
+                    line: (problem.line > 0).then_some(problem.line),
                     severity,
                     address: None,
                     reason,
@@ -164,12 +164,11 @@ impl Report {
         }
 
         let bad_input = history.bad_input || lists.iter().any(|l| l.verdict == Verdict::BadInput);
-        let run_rate_fails =
-            policy.fail_on_bounce_rate && totals.bounce_rate > policy.max_bounce_rate;
+        // The run fails when a list fails. The rate over all lists is shown, not gated: each
+        // list is gated on its own, so a failure always names the list it is about.
         let verdict = if bad_input {
             RunVerdict::BadInput
-        } else if run_rate_fails
-            || lists.iter().any(|l| l.verdict == Verdict::Fail)
+        } else if lists.iter().any(|l| l.verdict == Verdict::Fail)
             || history
                 .findings
                 .iter()

@@ -485,6 +485,8 @@ pub struct Classification {
     pub action: Action,
     /// The index of the matching rule in [`RuleSet::rules`]; `None` when no rule matched.
     pub rule: Option<usize>,
+    /// The rule said suppress, but the bounce is a 4xx: it counts instead.
+    pub softened: bool,
 }
 
 /// The ordered rules, with their text patterns compiled into one set for a single pass.
@@ -560,16 +562,38 @@ impl RuleSet {
                         .is_some_and(|code| rule.reply.iter().any(|p| p.matches(code)));
                 text_ok && enhanced_ok && reply_ok
             });
+        // The class of the bounce: the reply code's, else the enhanced code's.
+        let class = bounce
+            .reply
+            .map(ReplyCode::class)
+            .or(bounce.enhanced.map(|code| code.class));
+        if class == Some(2) {
+            // A 2xx is a delivery, not a bounce.
+            return Classification {
+                reason: Reason::Unknown,
+                action: Action::Ignore,
+                rule: None,
+                softened: false,
+            };
+        }
         match found {
-            Some(index) => Classification {
-                reason: self.rules[index].0.reason,
-                action: self.rules[index].0.action,
-                rule: Some(index),
-            },
+            Some(index) => {
+                let (rule, _) = &self.rules[index];
+                // A 4xx is temporary by definition: it counts toward the soft-bounce
+                // threshold, however dead the text makes the address sound.
+                let softened = rule.action == Action::Suppress && class == Some(4);
+                Classification {
+                    reason: rule.reason,
+                    action: if softened { Action::Count } else { rule.action },
+                    rule: Some(index),
+                    softened,
+                }
+            }
             None => Classification {
                 reason: Reason::Unknown,
                 action: Action::Ignore,
                 rule: None,
+                softened: false,
             },
         }
     }
@@ -805,9 +829,10 @@ mod tests {
     }
 
     fn classify(config: &Config, text: &str) -> (Reason, Action) {
+        let (reply, enhanced) = crate::codes::find_codes(text);
         let input = BounceInput {
-            reply: crate::codes::find_reply_code(text),
-            enhanced: crate::codes::find_enhanced_code(text),
+            reply,
+            enhanced,
             text,
         };
         let c = config.rules.classify(input);
@@ -847,8 +872,9 @@ mod tests {
             (Reason::MailboxFull, Action::Count)
         );
         assert_eq!(
-            classify(&config, "450 4.1.1"),
-            (Reason::UserUnknown, Action::Suppress)
+            classify(&config, "550 4.1.1"),
+            (Reason::UserUnknown, Action::Suppress),
+            "the enhanced code names the reason; the 5xx reply makes it permanent"
         );
         assert_eq!(
             classify(&config, "550 5.7.1"),
@@ -899,6 +925,72 @@ mod tests {
                 Action::Ignore,
             ),
             ("no such user here", Reason::UserUnknown, Action::Suppress),
+        ];
+        for (text, reason, action) in cases {
+            assert_eq!(classify(&config, text), (reason, action), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_4xx_never_suppresses_and_a_2xx_is_no_bounce() {
+        let config = default_config();
+        for text in [
+            "450 4.1.1 <a@b.de>: Recipient address rejected: User unknown",
+            "450 4.1.2 <a@b.de>: Recipient address rejected: Domain not found",
+            "4.1.1 user unknown",
+        ] {
+            assert_eq!(classify(&config, text).1, Action::Count, "{text}");
+        }
+        assert_eq!(
+            classify(&config, "250 2.1.5 OK user unknown"),
+            (Reason::Unknown, Action::Ignore)
+        );
+    }
+
+    #[test]
+    fn sender_side_texts_win_over_recipient_side_ones() {
+        let config = default_config();
+        let cases = [
+            (
+                "554 5.7.1 Client host blocked using zen.spamhaus.org; try again later",
+                Reason::SpamBlock,
+                Action::Ignore,
+            ),
+            (
+                "421 4.7.0 Too many connections, try again later",
+                Reason::RateLimited,
+                Action::Ignore,
+            ),
+            (
+                "550 5.4.5 Daily user sending quota exceeded.",
+                Reason::RateLimited,
+                Action::Ignore,
+            ),
+            (
+                "550 5.1.8 Sender domain does not exist",
+                Reason::SenderAddress,
+                Action::Ignore,
+            ),
+            (
+                "552 Message size exceeds fixed maximum message size",
+                Reason::MessageTooLarge,
+                Action::Ignore,
+            ),
+            (
+                "554 delivery error: dd This user doesn't have a yahoo.com account (x@yahoo.com) [0]",
+                Reason::UserUnknown,
+                Action::Suppress,
+            ),
+            (
+                "554 delivery error: dd This mailbox is disabled (554.30)",
+                Reason::AccountDisabled,
+                Action::Suppress,
+            ),
+            (
+                "Message rejected, max 500 recipients",
+                Reason::Unknown,
+                Action::Ignore,
+            ),
         ];
         for (text, reason, action) in cases {
             assert_eq!(classify(&config, text), (reason, action), "{text}");

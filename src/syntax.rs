@@ -472,19 +472,40 @@ fn check_domain(domain: &str, options: SyntaxOptions) -> Result<Cow<'_, str>, Sy
     // Only internationalised domains and A-labels need UTS-46; plain LDH names are done.
     let needs_idna = !domain.is_ascii() || domain.split('.').any(is_a_label);
     let ascii: Cow<'_, str> = if needs_idna {
-        Cow::Owned(
-            Uts46::new()
-                .to_ascii(
-                    domain.as_bytes(),
-                    AsciiDenyList::STD3,
-                    Hyphens::Check,
-                    DnsLength::Ignore,
-                )
-                .map_err(|_| SyntaxError::BadIdna {
-                    detail: "not valid under IDNA2008/UTS-46".to_owned(),
-                })?
-                .into_owned(),
-        )
+        let uts46 = Uts46::new();
+        let bad_idna = |detail: &str| SyntaxError::BadIdna {
+            detail: detail.to_owned(),
+        };
+        let ascii = uts46
+            .to_ascii(
+                domain.as_bytes(),
+                AsciiDenyList::STD3,
+                Hyphens::Check,
+                DnsLength::Ignore,
+            )
+            .map_err(|_| bad_idna("not valid under UTS-46"))?
+            .into_owned();
+        // UTS-46 maps full-width dots and drops ignorable characters: the result needs the
+        // dot checks again.
+        if ascii.starts_with('.')
+            || ascii.ends_with('.')
+            || ascii.contains("..")
+            || ascii.is_empty()
+        {
+            return Err(SyntaxError::BadDomainDot);
+        }
+        // UTS-46 also lets symbols through (emoji, hearts, middle dots) that IDNA2008, and so
+        // python-email-validator, rejects: a U-label holds letters, marks, digits and hyphens.
+        let (unicode, _) = uts46.to_unicode(ascii.as_bytes(), AsciiDenyList::STD3, Hyphens::Check);
+        if let Some(c) = unicode.chars().find(|c| !is_idna2008_char(*c)) {
+            return Err(SyntaxError::BadIdna {
+                detail: format!(
+                    "{} is not allowed in a domain name (IDNA2008)",
+                    describe_char(c)
+                ),
+            });
+        }
+        Cow::Owned(ascii)
     } else if domain.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Owned(domain.to_ascii_lowercase())
     } else {
@@ -518,6 +539,24 @@ fn check_domain(domain: &str, options: SyntaxOptions) -> Result<Cow<'_, str>, Sy
         });
     }
     Ok(ascii)
+}
+
+/// The characters IDNA2008 lets into a label (RFC 5892, by general category): letters,
+/// combining marks, decimal digits, plus LDH and the dot between labels.
+fn is_idna2008_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '-' || c == '.';
+    }
+    matches!(
+        c.general_category(),
+        GeneralCategory::LowercaseLetter
+            | GeneralCategory::UppercaseLetter
+            | GeneralCategory::ModifierLetter
+            | GeneralCategory::OtherLetter
+            | GeneralCategory::NonspacingMark
+            | GeneralCategory::SpacingMark
+            | GeneralCategory::DecimalNumber
+    )
 }
 
 fn is_a_label(label: &str) -> bool {
@@ -583,6 +622,8 @@ mod tests {
             "user@bücher.de",
             "用户@例子.广告",
             "user@xn--bcher-kva.de",
+            "user@b\u{FC}cher\u{3002}de",
+            "user@\u{43F}\u{440}\u{438}\u{43C}\u{435}\u{440}.\u{440}\u{444}",
             "x@a-b.io",
         ] {
             assert_eq!(code(good), "ok", "{good}");
@@ -678,6 +719,14 @@ mod tests {
             ("a@mail-.de", "bad-domain-label"),
             ("a@ab--cd.de", "bad-domain-label"),
             ("a@xn--zz.de", "bad-idna"),
+            ("a@x\u{3002}\u{3002}de", "bad-domain-dot"),
+            ("a@\u{3002}x.de", "bad-domain-dot"),
+            ("a@x.\u{34F}.de", "bad-domain-dot"),
+            ("a@x.de\u{3002}", "bad-domain-dot"),
+            ("a@\u{2615}.de", "bad-idna"),
+            ("a@i\u{2764}.ws", "bad-idna"),
+            ("a@xn--ls8h.la", "bad-idna"),
+            ("a@a\u{B7}b.de", "bad-idna"),
             ("a@mail..de", "bad-domain-dot"),
             ("a@.mail.de", "bad-domain-dot"),
             ("a@mail.de.", "bad-domain-dot"),

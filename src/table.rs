@@ -2,6 +2,7 @@
 //! `|`, quoted fields with newlines inside. Shared by the list reader and the history reader so
 //! that both report the same true line numbers and the same input problems.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use csv::{ByteRecord, ReaderBuilder};
@@ -152,8 +153,9 @@ impl Record<'_> {
     }
 }
 
-/// Strip a UTF-8 BOM; reject UTF-16 and empty files up front.
-pub fn decode_prelude(bytes: &[u8]) -> Result<&[u8], InputProblem> {
+/// Strip a UTF-8 BOM; reject UTF-16 and empty files up front. A file whose lines end in a
+/// bare CR (classic Mac) gets LF line ends, so that rows and line numbers come out right.
+pub fn decode_prelude(bytes: &[u8]) -> Result<Cow<'_, [u8]>, InputProblem> {
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         return Err(InputProblem::Utf16);
     }
@@ -161,7 +163,15 @@ pub fn decode_prelude(bytes: &[u8]) -> Result<&[u8], InputProblem> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(InputProblem::EmptyFile);
     }
-    Ok(bytes)
+    if memchr::memchr(b'\r', bytes).is_some() && memchr::memchr(b'\n', bytes).is_none() {
+        return Ok(Cow::Owned(
+            bytes
+                .iter()
+                .map(|&b| if b == b'\r' { b'\n' } else { b })
+                .collect(),
+        ));
+    }
+    Ok(Cow::Borrowed(bytes))
 }
 
 /// The delimiter used most often outside quotes on the first line; `,` when none is used.
@@ -261,11 +271,14 @@ pub fn for_each_record(
             Err(problem) => visit(Err(problem)),
         }
     }
-    // csv reads an unclosed quote to the end of the file without complaint; catch it here.
+    // csv reads an unclosed quote to the end of the file without complaint, so the last
+    // record swallows every line after it. A last record that spans lines with an odd number
+    // of quotes is that; a stray quote inside one line (`5" floppy`) is not.
     if let Some((line, start)) = last {
         let tail = &bytes[start..];
+        let body = tail.trim_ascii_end();
         let quotes = memchr::memchr_iter(b'"', tail).count();
-        if quotes % 2 == 1 {
+        if quotes % 2 == 1 && memchr::memchr(b'\n', body).is_some() {
             visit(Err((line, InputProblem::UnterminatedQuote)));
         }
     }
@@ -336,6 +349,17 @@ mod tests {
     }
 
     #[test]
+    fn a_stray_quote_inside_one_line_is_data() {
+        let mut problems = Vec::new();
+        for_each_record(b"email,item\na@x.de,5\" floppy\n", b',', |r| {
+            if let Err(problem) = r {
+                problems.push(problem);
+            }
+        });
+        assert_eq!(problems, vec![]);
+    }
+
+    #[test]
     fn an_unclosed_quote_is_reported() {
         let mut problems = Vec::new();
         for_each_record(b"email,name\na@x.de,\"Ann\nb@x.de,Bob\n", b',', |r| {
@@ -348,7 +372,9 @@ mod tests {
 
     #[test]
     fn prelude_strips_bom_and_rejects_empty_and_utf16() {
-        assert_eq!(decode_prelude(b"\xEF\xBB\xBFemail").unwrap(), b"email");
+        assert_eq!(&*decode_prelude(b"\xEF\xBB\xBFemail").unwrap(), b"email");
+        assert_eq!(&*decode_prelude(b"a\rb\r").unwrap(), b"a\nb\n");
+        assert_eq!(&*decode_prelude(b"a\r\nb").unwrap(), b"a\r\nb");
         assert_eq!(decode_prelude(b" \n\r\n"), Err(InputProblem::EmptyFile));
         assert_eq!(decode_prelude(b"\xFF\xFEe\0"), Err(InputProblem::Utf16));
     }

@@ -123,6 +123,8 @@ fn run_once(dir: &Path) -> (f64, i64, i32) {
             "history.csv",
             "--format",
             "json",
+            // The offline check: DNS has a bench of its own (benches/dns.rs).
+            "--offline",
         ])
         .current_dir(dir)
         .stdout(Stdio::null())

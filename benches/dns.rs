@@ -24,7 +24,12 @@ fn zone() -> String {
         "$ORIGIN bench.net.\n$TTL 3600\n@ IN SOA ns.bench.net. admin.bench.net. 1 7200 3600 1209600 300\n@ IN NS ns\nns IN A 198.41.0.4\n",
     );
     for host in 0..PROVIDER_HOSTS {
-        let _ = writeln!(zone, "mx{host}.provider IN A 93.184.{}.{}", host / 200, 1 + host % 200);
+        let _ = writeln!(
+            zone,
+            "mx{host}.provider IN A 93.184.{}.{}",
+            host / 200,
+            1 + host % 200
+        );
     }
     for n in 0..DOMAINS {
         if n % 100 != 99 {
@@ -36,13 +41,20 @@ fn zone() -> String {
 
 fn peak_rss_of_child(mut command: Command) -> (f64, i64, i32) {
     let start = Instant::now();
-    let child = command.stdout(Stdio::null()).spawn().expect("start bouncegate");
+    let child = command
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start bouncegate");
     let mut status = 0;
     // SAFETY: rusage is plain data; wait4 fills it for our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
     assert_eq!(pid, child.id() as i32, "wait4 failed");
-    (start.elapsed().as_secs_f64(), usage.ru_maxrss, libc::WEXITSTATUS(status))
+    (
+        start.elapsed().as_secs_f64(),
+        usage.ru_maxrss,
+        libc::WEXITSTATUS(status),
+    )
 }
 
 fn main() {

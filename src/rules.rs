@@ -1021,6 +1021,29 @@ mod tests {
     }
 
     #[test]
+    fn dns_keys_layer_one_by_one() {
+        let config = config_with(
+            "dns:\n  nameservers: ['192.0.2.53', '[2001:db8::53]:5353']\n  concurrency: 8\n",
+        )
+        .unwrap();
+        assert_eq!(config.dns.concurrency, 8);
+        assert_eq!(
+            config.dns.nameservers,
+            vec![
+                "192.0.2.53:53".parse().unwrap(),
+                "[2001:db8::53]:5353".parse().unwrap()
+            ]
+        );
+        assert_eq!(
+            config.dns.timeout,
+            std::time::Duration::from_secs(3),
+            "kept"
+        );
+        assert_eq!(config.dns.attempts, 1, "kept");
+        assert!(!config.dns.offline);
+    }
+
+    #[test]
     fn a_user_rule_replaces_the_default_rule_of_the_same_name() {
         let default_names: Vec<String> = default_config()
             .rules

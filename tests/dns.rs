@@ -295,3 +295,54 @@ fn the_binary_passes_when_dns_only_fails_transiently() {
         assert_eq!(report["lists"][0]["stats"]["bouncing"], 2);
     }
 }
+
+/// The progress bar draws on a terminal (a real pty, from util-linux's `script`), and not in
+/// CI, with --quiet, or into a pipe.
+#[test]
+fn the_progress_bar_shows_on_a_terminal_only() {
+    let server = dns_server::serve(&[&dns_server::fixture_zone()]);
+    let dir = tempfile::tempdir().unwrap();
+    write_list(dir.path());
+    let run = |ci: bool, extra: &str| {
+        let command = format!(
+            "{} check list.csv --nameserver {} --color never {extra}",
+            env!("CARGO_BIN_EXE_bouncegate"),
+            server.addr
+        );
+        let mut script = Command::new("script");
+        script
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(dir.path())
+            .env_remove("CI");
+        if ci {
+            script.env("CI", "true");
+        }
+        String::from_utf8_lossy(&script.output().unwrap().stdout).into_owned()
+    };
+    let shown = run(false, "");
+    assert!(shown.contains("/5 domains"), "{shown}");
+    assert!(
+        shown.contains("domain-not-found"),
+        "the report follows: {shown}"
+    );
+    assert!(!run(true, "").contains("/5 domains"), "hidden in CI");
+    assert!(
+        !run(false, "--quiet").contains("/5 domains"),
+        "hidden with --quiet"
+    );
+    let piped = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+        .args([
+            "check",
+            "list.csv",
+            "--nameserver",
+            &server.addr.to_string(),
+        ])
+        .current_dir(dir.path())
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&piped.stderr).contains("domains"),
+        "not into a pipe"
+    );
+}

@@ -5,9 +5,11 @@
 
 #[path = "../tests/support/dns_server.rs"]
 mod dns_server;
+#[path = "support/measure.rs"]
+mod measure;
 
 use std::fmt::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bouncegate::domains::{DnsOptions, check_domains};
@@ -37,24 +39,6 @@ fn zone() -> String {
         }
     }
     zone
-}
-
-fn peak_rss_of_child(mut command: Command) -> (f64, i64, i32) {
-    let start = Instant::now();
-    let child = command
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start bouncegate");
-    let mut status = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as i32, "wait4 failed");
-    (
-        start.elapsed().as_secs_f64(),
-        usage.ru_maxrss,
-        libc::WEXITSTATUS(status),
-    )
 }
 
 fn main() {
@@ -115,7 +99,7 @@ fn main() {
             .args(["check", "list.csv", "--format", "json", "--nameserver"])
             .arg(server.addr.to_string())
             .current_dir(dir.path());
-        let (wall, rss, code) = peak_rss_of_child(command);
+        let (wall, rss, code) = measure::run_measured(command);
         assert_eq!(code, 1, "1% of the domains are NXDOMAIN: the gate fails");
         walls.push(wall);
         peak = peak.max(rss);

@@ -5,8 +5,11 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
+
+#[path = "support/measure.rs"]
+mod measure;
 
 const ROWS: usize = 1_000_000;
 const EVENTS: usize = 100_000;
@@ -110,12 +113,10 @@ fn generate(dir: &Path) -> std::io::Result<()> {
     std::fs::write(dir.join("history.csv"), history)
 }
 
-/// Run the binary once; (wall seconds, max RSS in KiB, exit code).
-// The child is reaped by wait4, which also reports its peak memory; Child::wait cannot.
-#[allow(clippy::zombie_processes)]
+/// Run the binary once on the generated data.
 fn run_once(dir: &Path) -> (f64, i64, i32) {
-    let start = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bouncegate"));
+    command
         .args([
             "check",
             "list.csv",
@@ -126,17 +127,8 @@ fn run_once(dir: &Path) -> (f64, i64, i32) {
             // The offline check: DNS has a bench of its own (benches/dns.rs).
             "--offline",
         ])
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start bouncegate");
-    let mut status = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as i32, "wait4 failed");
-    let wall = start.elapsed().as_secs_f64();
-    (wall, usage.ru_maxrss, libc::WEXITSTATUS(status))
+        .current_dir(dir);
+    measure::run_measured(command)
 }
 
 fn main() {

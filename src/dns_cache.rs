@@ -188,6 +188,32 @@ mod tests {
     }
 
     #[test]
+    fn runs_saving_at_once_never_leave_a_corrupt_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.json");
+        std::thread::scope(|scope| {
+            for run in 0..8 {
+                let path = &path;
+                scope.spawn(move || {
+                    for save in 0..25 {
+                        let mut cache = DnsCache::default();
+                        let domain = format!("d{run}-{save}.de");
+                        cache.insert(&domain, &check(DomainVerdict::NoMailHost, Some(100)));
+                        cache.save(path, 0).unwrap();
+                        // Whatever another run is doing, the file reads as a cache.
+                        let (_, note) = DnsCache::load(path, 0);
+                        assert_eq!(note, None);
+                    }
+                });
+            }
+        });
+        let (cache, note) = DnsCache::load(&path, 0);
+        assert_eq!(note, None);
+        // The last writer's entry is always there; merging keeps most of the others.
+        assert!(cache.entries.len() >= 8, "{}", cache.entries.len());
+    }
+
+    #[test]
     fn saving_merges_with_what_another_run_wrote() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cache.json");

@@ -11,14 +11,15 @@ use std::time::Instant;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 
+use crate::changes::{self, ChangeScope};
 use crate::domains::{self, DnsOptions};
 use crate::error::Error;
-use crate::gate::{self, ListReport, Window};
+use crate::gate::{self, KeySet, ListReport, Window};
 use crate::history::{self, UnixSeconds};
 use crate::lists::{self, ListFile, ReadOptions};
-use crate::report::{HistorySummary, Report, Timings};
+use crate::report::{HistorySummary, Report, ScopeSummary, Timings};
 use crate::rules::Config;
-use crate::syntax::{self, Checked, CheckedCell};
+use crate::syntax::{self, CheckedCell};
 
 /// What to check, beyond what rules.yaml says.
 #[derive(Debug, Clone, Default)]
@@ -30,12 +31,26 @@ pub struct CheckOptions {
     pub read: ReadOptions,
     /// The end of the soft-bounce window; default: the newest history event.
     pub as_of: Option<UnixSeconds>,
+    /// Check only the lists changed since this git revision, and judge the addresses the
+    /// change adds on their own.
+    pub changed_since: Option<String>,
 }
 
 pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
     let exclude = glob_set("exclude", &config.exclude)?;
-    let list_paths = list_paths(config, options, &exclude)?;
+    let mut list_paths = list_paths(config, options, &exclude)?;
     let history_paths = history_paths(config, options)?;
+    let scope = options
+        .changed_since
+        .as_deref()
+        .map(changes::scope)
+        .transpose()?;
+    let mut unchanged = 0;
+    if let Some(scope) = &scope {
+        let before = list_paths.len();
+        list_paths.retain(|path| scope.contains(path));
+        unchanged = before - list_paths.len();
+    }
 
     let started = Instant::now();
     let ((checked, domains, lists_time), (history, history_time)) = rayon::join(
@@ -46,7 +61,10 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
                 .map(|path| {
                     let mut list = lists::read_list(path, &options.read);
                     let cells = syntax::check_cells(std::mem::take(&mut list.cells), config.syntax);
-                    (list, cells)
+                    let previous = scope
+                        .as_ref()
+                        .map(|scope| previous_keys(scope, path, &options.read, config));
+                    (list, cells, previous)
                 })
                 .collect::<Vec<_>>();
             let lists_time = started.elapsed();
@@ -67,9 +85,15 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
         days: config.policy.soft_within_days,
     });
     let gate_started = Instant::now();
+    let context = gate::Context {
+        domains: &domains,
+        history: &history,
+        window,
+        policy: &config.policy,
+    };
     let lists: Vec<ListReport> = checked
         .into_par_iter()
-        .map(|(list, cells)| gate::judge(&list, cells, &domains, &history, window, &config.policy))
+        .map(|(list, cells, previous)| gate::judge(&list, cells, previous.as_ref(), &context))
         .collect();
     let gate_time = gate_started.elapsed();
 
@@ -80,6 +104,12 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
         domains,
         config.policy,
     );
+    report.scope = scope.map(|scope| ScopeSummary {
+        reference: scope.reference,
+        base: scope.base,
+        lists_changed: report.lists.len(),
+        lists_unchanged: unchanged,
+    });
     report.timings = Timings {
         lists_ms: lists_time.as_millis(),
         dns_ms,
@@ -90,15 +120,29 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
     Ok(report)
 }
 
+/// The keys of a list at the base revision (none when the file is new there).
+fn previous_keys(scope: &ChangeScope, path: &Path, read: &ReadOptions, config: &Config) -> KeySet {
+    let Some(bytes) = changes::old_version(scope, path) else {
+        return KeySet::default();
+    };
+    let mut list = lists::read_list_bytes(path, &bytes, read);
+    syntax::check_cells(std::mem::take(&mut list.cells), config.syntax)
+        .into_iter()
+        .map(|cell| cell.checked.into_key())
+        .collect()
+}
+
+type Checked = (ListFile, Vec<CheckedCell>, Option<KeySet>);
+
 /// Each domain of a valid address once, for the DNS stage (none when offline).
-fn unique_domains(checked: &[(ListFile, Vec<CheckedCell>)], dns: &DnsOptions) -> Vec<String> {
+fn unique_domains(checked: &[Checked], dns: &DnsOptions) -> Vec<String> {
     if dns.offline {
         return Vec::new();
     }
     let mut seen: foldhash::HashSet<&str> = foldhash::HashSet::default();
-    for (_, cells) in checked {
+    for (_, cells, _) in checked {
         for cell in cells {
-            if let Checked::Valid(address) = &cell.checked {
+            if let syntax::Checked::Valid(address) = &cell.checked {
                 seen.insert(address.domain());
             }
         }

@@ -70,6 +70,13 @@ pub enum Reason {
         bouncing: usize,
         addresses: usize,
     },
+    /// The addresses a change adds (`--changed-since`) bounce at a rate over the limit.
+    AddedBounceRate {
+        rate: f64,
+        limit: f64,
+        bouncing: usize,
+        addresses: usize,
+    },
 }
 
 impl Reason {
@@ -87,6 +94,7 @@ impl Reason {
             Reason::HistoryRow { problem } => problem.code(),
             Reason::SenderBlocks { .. } => "sender-blocks",
             Reason::BounceRate { .. } => "bounce-rate",
+            Reason::AddedBounceRate { .. } => "added-bounce-rate",
         }
     }
 
@@ -99,7 +107,7 @@ impl Reason {
             Reason::Domain { verdict, .. } if verdict.is_predicted_hard() => 2,
             Reason::Domain { .. } => 6,
             Reason::RepeatedSoft { .. } => 3,
-            Reason::BounceRate { .. } => 4,
+            Reason::BounceRate { .. } | Reason::AddedBounceRate { .. } => 4,
             Reason::SenderBlocks { .. } => 5,
             Reason::HistoryRow { .. } => 6,
             Reason::Duplicate { .. } => 7,
@@ -233,6 +241,18 @@ impl Finding {
                 let (rate, limit) = percents_apart(*rate, *limit);
                 format!(
                     "projected bounce rate {rate} ({bouncing} of {addresses} addresses) is over the limit of {limit}"
+                )
+            }
+            Reason::AddedBounceRate {
+                rate,
+                limit,
+                bouncing,
+                addresses,
+            } => {
+                let (rate, limit) = percents_apart(*rate, *limit);
+                format!(
+                    "the addresses this change adds bounce at {rate} ({bouncing} of {}), over the limit of {limit}: a bad import, even if the whole list stays under it",
+                    plural(*addresses, "address")
                 )
             }
         }

@@ -36,7 +36,18 @@ pub struct ListStats {
     pub sender_blocks: u32,
     /// Unique addresses by domain verdict (`mx`, `domain-not-found`, ...), when DNS ran.
     pub domains: BTreeMap<&'static str, usize>,
+    /// With `--changed-since`: the addresses the change adds, judged on their own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub added: Option<AddedStats>,
     /// Unique addresses that are predicted or historic bounces.
+    pub bouncing: usize,
+    pub bounce_rate: f64,
+}
+
+/// The addresses a change adds to a list (not in the list at the base revision).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct AddedStats {
+    pub addresses: usize,
     pub bouncing: usize,
     pub bounce_rate: f64,
 }
@@ -234,15 +245,28 @@ fn level_severity(level: Level) -> Option<Severity> {
     }
 }
 
-/// Judge one list.
+/// What every list is judged against.
+pub struct Context<'a> {
+    pub domains: &'a DomainReport,
+    pub history: &'a History,
+    pub window: Option<Window>,
+    pub policy: &'a Policy,
+}
+
+/// Judge one list. `previous` holds the keys the list had at the base revision of
+/// `--changed-since`: the addresses not among them are the ones the change adds.
 pub fn judge(
     list: &ListFile,
     cells: Vec<CheckedCell>,
-    domains: &DomainReport,
-    history: &History,
-    window: Option<Window>,
-    policy: &Policy,
+    previous: Option<&KeySet>,
+    context: &Context<'_>,
 ) -> ListReport {
+    let Context {
+        domains,
+        history,
+        window,
+        policy,
+    } = *context;
     let file: Arc<Path> = Arc::from(list.path.as_path());
     let mut findings = Vec::new();
     let mut stats = ListStats {
@@ -309,7 +333,9 @@ pub fn judge(
     let mut repeated = 0;
     let mut blocked_addresses = 0;
     let mut groups = DomainGroups::default();
+    let mut added = AddedStats::default();
     for row in rows {
+        let mut row_bounces = false;
         let shown = || row.display.as_deref().unwrap_or(&row.key).to_owned();
         if row.padded
             && let Some(severity) = level_severity(policy.whitespace)
@@ -345,6 +371,7 @@ pub fn judge(
                     _ => repeated += 1,
                 }
                 bouncing.insert(row.key.clone());
+                row_bounces = true;
             }
             findings.push(finding(row.line, severity, Some(shown()), reason));
         }
@@ -366,9 +393,14 @@ pub fn judge(
                 }
                 if bounces {
                     bouncing.insert(row.key.clone());
+                    row_bounces = true;
                 }
             }
             groups.add(domain_of(&row.key), verdict, row.line, is_new, shown);
+        }
+        if is_new && previous.is_some_and(|previous| !previous.contains(&row.key)) {
+            added.addresses += 1;
+            added.bouncing += usize::from(row_bounces);
         }
         if is_new {
             if row.sender_blocks > 0 {
@@ -410,6 +442,25 @@ pub fn judge(
     stats.repeated_soft = repeated;
     stats.bouncing = bouncing.len();
     stats.bounce_rate = rate(stats.bouncing, stats.addresses);
+    if previous.is_some() {
+        added.bounce_rate = rate(added.bouncing, added.addresses);
+        // A bad import into a big list must not hide behind the list's size.
+        if added.bounce_rate > policy.max_bounce_rate {
+            findings.push(Finding {
+                file: file.clone(),
+                line: None,
+                severity: error_if(policy.fail_on_bounce_rate),
+                address: None,
+                reason: Reason::AddedBounceRate {
+                    rate: added.bounce_rate,
+                    limit: policy.max_bounce_rate,
+                    bouncing: added.bouncing,
+                    addresses: added.addresses,
+                },
+            });
+        }
+        stats.added = Some(added);
+    }
 
     if stats.sender_blocks > 0
         && let Some(severity) = level_severity(policy.sender_blocks)

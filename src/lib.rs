@@ -6,6 +6,7 @@
 //! [`history`] (match the bounce history, classified by [`rules`]) -> [`gate`] (apply the
 //! policy) -> [`report`]. [`check`] runs them in order.
 
+pub mod changes;
 pub mod check;
 pub mod codes;
 pub mod dns_cache;

@@ -155,25 +155,34 @@ fn clean(path: &Path) -> PathBuf {
 
 /// Read one list file: a plain list (`.txt`) or delimited text with or without a header.
 pub fn read_list(path: &Path, options: &ReadOptions) -> ListFile {
-    let mut list = ListFile {
-        path: path.to_path_buf(),
-        cells: Vec::new(),
-        skips: Vec::new(),
-        file_problem: None,
-    };
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    match std::fs::read(path) {
+        Ok(bytes) => read_list_bytes(path, &bytes, options),
         Err(error) => {
             let detail = if path.is_dir() {
                 "it is a directory, not a list file".to_owned()
             } else {
                 error.to_string()
             };
-            list.file_problem = Some((1, InputProblem::Unreadable { detail }));
-            return list;
+            ListFile {
+                path: path.to_path_buf(),
+                cells: Vec::new(),
+                skips: Vec::new(),
+                file_problem: Some((1, InputProblem::Unreadable { detail })),
+            }
         }
+    }
+}
+
+/// Read a list from bytes already in memory (the file at another git revision, say); `path`
+/// names it and decides its format.
+pub fn read_list_bytes(path: &Path, bytes: &[u8], options: &ReadOptions) -> ListFile {
+    let mut list = ListFile {
+        path: path.to_path_buf(),
+        cells: Vec::new(),
+        skips: Vec::new(),
+        file_problem: None,
     };
-    let bytes = match table::decode_prelude(&bytes) {
+    let bytes = match table::decode_prelude(bytes) {
         Ok(bytes) => bytes,
         Err(problem) => {
             list.file_problem = Some((1, problem));

@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use bouncegate::changes;
 use bouncegate::check::{self, CheckOptions};
 use bouncegate::codes::find_codes;
 use bouncegate::error::Error;
@@ -63,6 +64,13 @@ struct CheckArgs {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     rules: RulesArg,
+    /// Check only the lists changed since this git revision (e.g. origin/main), and fail
+    /// when the addresses the change adds bounce over the limit on their own.
+    #[arg(long, value_name = "REF")]
+    changed_since: Option<String>,
+    /// Read the list files to check from FILE (one per line, or NUL-separated), `-` for stdin.
+    #[arg(long, value_name = "FILE")]
+    files_from: Option<String>,
     /// Bounce history files or directories [default: the `history:` globs, else bounces/].
     #[arg(long, value_name = "PATH", num_args = 1..)]
     history: Vec<PathBuf>,
@@ -208,8 +216,18 @@ fn run_check(args: CheckArgs) -> Result<u8, Error> {
         })?),
         None => None,
     };
+    let mut paths = args.paths;
+    if let Some(source) = &args.files_from {
+        paths.extend(changes::read_file_list(source)?);
+        if paths.is_empty() {
+            // Nothing to check is a pass, not "check the default lists".
+            print_out("bouncegate: --files-from named no file: nothing to check\n");
+            return Ok(0);
+        }
+    }
     let options = CheckOptions {
-        paths: args.paths,
+        paths,
+        changed_since: args.changed_since,
         history: args.history,
         read: ReadOptions {
             column: args.column,

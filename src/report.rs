@@ -102,6 +102,16 @@ impl HistorySummary {
     }
 }
 
+/// What `--changed-since` limited the check to.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeSummary {
+    pub reference: String,
+    /// The merge base of the reference and HEAD.
+    pub base: String,
+    pub lists_changed: usize,
+    pub lists_unchanged: usize,
+}
+
 /// How long each stage took, in milliseconds (lists are read and checked while the history
 /// loads, so the stages overlap).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -126,6 +136,9 @@ pub struct Report {
     pub history: HistorySummary,
     /// Every domain verdict of the run.
     pub dns: DomainReport,
+    /// Set with `--changed-since`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<ScopeSummary>,
     pub timings: Timings,
 }
 
@@ -191,6 +204,7 @@ impl Report {
             lists,
             history,
             dns,
+            scope: None,
             timings: Timings::default(),
         }
     }
@@ -239,6 +253,16 @@ impl Report {
                     "; soft-bounce window: {} days to {end}",
                     h.window_days
                 ))
+            );
+        }
+        if let Some(scope) = &self.scope {
+            let _ = writeln!(
+                out,
+                "changed since {} (base {}): {} lists checked, {} unchanged lists skipped",
+                scope.reference,
+                &scope.base[..scope.base.len().min(12)],
+                scope.lists_changed,
+                scope.lists_unchanged
             );
         }
         if self.dns.checked {
@@ -349,6 +373,16 @@ fn write_list_summary(out: &mut String, list: &ListReport, policy: &Policy, pain
         "  rows: {} read = {} checked + {} skipped{skipped}",
         s.rows_read, s.rows_checked, s.rows_skipped
     );
+    if let Some(added) = &s.added {
+        let _ = writeln!(
+            out,
+            "  added by this change: addresses {}, bouncing {}; bounce rate {} (limit {})",
+            added.addresses,
+            added.bouncing,
+            percent(added.bounce_rate),
+            percent(policy.max_bounce_rate)
+        );
+    }
     if !s.domains.is_empty() {
         let by_verdict: Vec<String> = s
             .domains

@@ -249,6 +249,16 @@ pub enum Checked {
     },
 }
 
+impl Checked {
+    /// The identity the cell is matched by: the address key, or an invalid cell's text.
+    pub fn into_key(self) -> Box<str> {
+        match self {
+            Checked::Valid(address) => address.into_key_and_display().0,
+            Checked::Invalid { text, .. } => text,
+        }
+    }
+}
+
 /// One checked cell, still at its line.
 #[derive(Debug, Clone)]
 pub struct CheckedCell {

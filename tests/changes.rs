@@ -1,0 +1,191 @@
+//! `--changed-since` and `--files-from` on a fixture git repository with commits.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@t.t")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@t.t")
+        .status()
+        .expect("git");
+    assert!(status.success(), "git {args:?}");
+}
+
+fn addresses(range: std::ops::Range<usize>, domain: &str) -> String {
+    range.map(|n| format!("user{n}@{domain}\n")).collect()
+}
+
+/// main: big.csv with 100 good addresses and 1 bad (1%), other.csv; branch `import`
+/// appends 10 addresses to big.csv, one of them bad (10% of what it adds, 1.8% of the list).
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir(root.join("lists")).unwrap();
+    std::fs::write(
+        root.join("rules.yaml"),
+        "policy:\n  fail_on:\n    predicted_hard: false\n",
+    )
+    .unwrap();
+    let big = format!("email\n{}broken@gmail\n", addresses(0..100, "gmail.com"));
+    std::fs::write(root.join("lists/big.csv"), &big).unwrap();
+    std::fs::write(root.join("lists/other.csv"), "email\nbad@nowhere\n").unwrap();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "lists"]);
+    git(root, &["checkout", "-qb", "import"]);
+    let grown = format!("{big}{}oops@gmail\n", addresses(100..109, "outlook.com"));
+    std::fs::write(root.join("lists/big.csv"), grown).unwrap();
+    git(root, &["commit", "-qam", "import"]);
+    dir
+}
+
+fn check(dir: &Path, args: &[&str]) -> (Option<i32>, Value) {
+    let output = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+        .args(["check", "--offline", "--format", "json"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&output.stderr)));
+    (output.status.code(), report)
+}
+
+#[test]
+fn a_bad_import_fails_even_when_the_whole_list_stays_under_the_limit() {
+    let dir = fixture();
+    // The whole of big.csv: 2 bad of 110 = 1.8%, and other.csv (50%) fails on its own.
+    let (code, report) = check(dir.path(), &["lists"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(report["lists"].as_array().unwrap().len(), 2);
+
+    let (code, report) = check(dir.path(), &["lists", "--changed-since", "main"]);
+    assert_eq!(code, Some(1), "the added addresses are 10% bad");
+    let lists = report["lists"].as_array().unwrap();
+    assert_eq!(lists.len(), 1, "other.csv did not change: skipped");
+    assert_eq!(lists[0]["path"], "lists/big.csv");
+    let stats = &lists[0]["stats"];
+    assert_eq!(stats["addresses"], 111);
+    assert_eq!(stats["added"]["addresses"], 10);
+    assert_eq!(stats["added"]["bouncing"], 1);
+    assert!(stats["bounce_rate"].as_f64().unwrap() < 0.02);
+    let codes: Vec<&str> = lists[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"added-bounce-rate"), "{codes:?}");
+    assert!(!codes.contains(&"bounce-rate"), "{codes:?}");
+    assert_eq!(report["scope"]["lists_changed"], 1);
+    assert_eq!(report["scope"]["lists_unchanged"], 1);
+}
+
+#[test]
+fn a_clean_change_passes_and_uncommitted_work_counts() {
+    let dir = fixture();
+    let root = dir.path();
+    git(root, &["checkout", "-q", "main"]);
+    // Uncommitted: ten good addresses appended to big.csv.
+    let big = std::fs::read_to_string(root.join("lists/big.csv")).unwrap();
+    std::fs::write(
+        root.join("lists/big.csv"),
+        format!("{big}{}", addresses(200..210, "posteo.de")),
+    )
+    .unwrap();
+    // And a new, untracked list.
+    std::fs::write(root.join("lists/new.csv"), "email\nann@gmail.com\n").unwrap();
+    let (code, report) = check(root, &["lists", "--changed-since", "HEAD"]);
+    assert_eq!(code, Some(0), "{report}");
+    let paths: Vec<&str> = report["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["lists/big.csv", "lists/new.csv"]);
+    assert_eq!(report["lists"][0]["stats"]["added"]["addresses"], 10);
+    assert_eq!(
+        report["lists"][1]["stats"]["added"]["addresses"], 1,
+        "a new file adds all"
+    );
+}
+
+#[test]
+fn a_bad_revision_is_a_usage_error() {
+    let dir = fixture();
+    let output = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+        .args([
+            "check",
+            "lists",
+            "--offline",
+            "--changed-since",
+            "no-such-branch",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--changed-since \"no-such-branch\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn files_from_names_the_files_and_exclusions_still_hold() {
+    let dir = fixture();
+    let root = dir.path();
+    std::fs::write(
+        root.join("rules.yaml"),
+        "exclude: [\"lists/other.csv\"]\npolicy:\n  fail_on:\n    predicted_hard: false\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("files.txt"), "lists/other.csv\nlists/big.csv\n\n").unwrap();
+    let (_, report) = check(root, &["--files-from", "files.txt"]);
+    let paths: Vec<&str> = report["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["lists/big.csv"],
+        "other.csv is excluded even when named"
+    );
+
+    // NUL-separated on stdin, as `git diff -z --name-only` writes it.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+        .args([
+            "check",
+            "--offline",
+            "--format",
+            "json",
+            "--files-from",
+            "-",
+        ])
+        .current_dir(root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"lists/big.csv\0")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["lists"][0]["path"], "lists/big.csv");
+}

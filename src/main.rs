@@ -32,7 +32,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check list files; exit 0 pass, 1 the gate failed, 2 usage, config or input error.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Classify one bounce text: the codes found, the reason, the action and the rule.
     Explain {
         /// The bounce text, e.g. "550 5.1.1 <a@b.com>: Recipient address rejected: User unknown".
@@ -170,7 +170,7 @@ fn load_config(arg: &RulesArg) -> Result<Config, Error> {
     Ok(rules::load(user)?)
 }
 
-fn run_check(args: CheckArgs) -> Result<u8, Error> {
+fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
     let mut config = load_config(&args.rules)?;
     config.syntax.allow_quoted_local |= args.allow_quoted_local;
     config.syntax.allow_domain_literal |= args.allow_domain_literal;

@@ -31,6 +31,11 @@ pub enum Error {
         value: String,
         expected: String,
     },
+    #[error("{}: cannot be written: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Config(#[from] ConfigError),
 }

@@ -18,7 +18,9 @@ use bouncegate::error::Error;
 use bouncegate::history::parse_time;
 use bouncegate::lists::ReadOptions;
 use bouncegate::progress;
+use bouncegate::report::Report;
 use bouncegate::rules::{self, BounceInput, Config, Nameserver, Rate, Seconds};
+use bouncegate::{github, sarif};
 
 /// Gate changes to committed mailing lists on predicted hard bounces, historic hard bounces
 /// and the projected bounce rate.
@@ -77,8 +79,15 @@ struct CheckArgs {
     /// The header of the email column [default: found by name: email, e-mail, mail, ...].
     #[arg(long, value_name = "NAME")]
     column: Option<String>,
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    /// The report format [default: human; github inside GitHub Actions].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Also write the JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    report_file: Option<PathBuf>,
+    /// Also write a SARIF report to FILE.
+    #[arg(long, value_name = "FILE")]
+    sarif_file: Option<PathBuf>,
     /// Override policy.max_bounce_rate (a fraction: 0.02 is 2%).
     #[arg(long, value_name = "RATE")]
     max_bounce_rate: Option<f64>,
@@ -119,10 +128,16 @@ struct CheckArgs {
     quiet: bool,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
+    /// Findings grouped by file, then a summary per list.
     Human,
+    /// The versioned JSON report (docs/report-schema.md).
     Json,
+    /// The human report plus GitHub workflow annotations (the default inside GitHub Actions).
+    Github,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -235,9 +250,40 @@ fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
         as_of,
     };
     let report = check::run(&config, &options)?;
-    let text = match args.format {
+    let in_actions = std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true");
+    let format = args.format.unwrap_or(if in_actions {
+        Format::Github
+    } else {
+        Format::Human
+    });
+    for (path, text) in [
+        (
+            &args.report_file,
+            args.report_file.as_ref().map(|_| report.to_json()),
+        ),
+        (
+            &args.sarif_file,
+            args.sarif_file.as_ref().map(|_| sarif::sarif(&report)),
+        ),
+    ] {
+        if let (Some(path), Some(text)) = (path, text) {
+            write_file(path, &text)?;
+        }
+    }
+    if in_actions {
+        write_github_files(&report, args.report_file.as_deref());
+    }
+    let text = match format {
         Format::Json => report.to_json(),
-        Format::Human => report.to_human(use_color(args.color), args.quiet),
+        Format::Sarif => sarif::sarif(&report),
+        // Inside GitHub Actions the human report is followed by the annotations too.
+        Format::Human | Format::Github => {
+            let mut text = report.to_human(use_color(args.color), args.quiet);
+            if in_actions || matches!(format, Format::Github) {
+                text.push_str(&github::annotations(&report));
+            }
+            text
+        }
     };
     print_out(&text);
     let code = report.exit_code as u8;
@@ -245,6 +291,39 @@ fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
     // exit that reclaims it at once.
     std::mem::forget(report);
     Ok(code)
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), Error> {
+    std::fs::write(path, text).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Inside GitHub Actions: the job summary and the step outputs, appended to the files GitHub
+/// names. A failure to write them is a warning on stderr: the gate's verdict stands.
+fn write_github_files(report: &Report, report_file: Option<&Path>) {
+    use std::io::Write as _;
+    let targets = [
+        ("GITHUB_STEP_SUMMARY", github::step_summary(report)),
+        ("GITHUB_OUTPUT", github::outputs(report, report_file)),
+    ];
+    for (variable, text) in targets {
+        let Some(path) = std::env::var_os(variable).filter(|p| !p.is_empty()) else {
+            continue;
+        };
+        let written = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(text.as_bytes()));
+        if let Err(error) = written {
+            eprintln!(
+                "bouncegate: warning: ${variable} ({}) cannot be written: {error}",
+                Path::new(&path).display()
+            );
+        }
+    }
 }
 
 /// Write to stdout; a closed pipe (`| head`) is not an error worth a panic.

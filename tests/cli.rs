@@ -102,6 +102,10 @@ fn run_case(dir: &Path) -> Result<(), String> {
         .args(&args)
         .current_dir(dir)
         .env_remove("NO_COLOR")
+        // The cases expect the plain formats, also when the suite runs inside GitHub Actions.
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_OUTPUT")
+        .env_remove("GITHUB_STEP_SUMMARY")
         .output()
         .map_err(|e| e.to_string())?;
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -12,13 +12,13 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 
 use crate::changes::{self, ChangeScope};
+use crate::config::Config;
 use crate::domains::{self, DnsOptions};
 use crate::error::Error;
 use crate::gate::{self, KeySet, ListReport, Window};
 use crate::history::{self, UnixSeconds};
 use crate::lists::{self, ListFile, ReadOptions};
 use crate::report::{HistorySummary, Report, ScopeSummary, Timings};
-use crate::rules::Config;
 use crate::syntax::{self, CheckedCell};
 
 /// What to check, beyond what rules.yaml says.

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::config::{Level, Policy};
 use crate::domains::{DomainReport, DomainVerdict};
 use crate::finding::{Finding, Reason, Severity};
 use crate::history::{AddressHistory, History};
 use crate::lists::{ListFile, SkipReason};
-use crate::rules::{Level, Policy};
 use crate::syntax::{Checked, CheckedCell};
 
 /// What a list is measured by, for the summary and JSON.

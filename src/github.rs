@@ -489,17 +489,17 @@ pub(crate) mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::config::Policy;
     use crate::domains::{DomainReport, DomainVerdict};
     use crate::finding::Reason;
     use crate::gate::ListStats;
     use crate::history::Evidence;
     use crate::report::HistorySummary;
-    use crate::rules::Policy;
     use crate::syntax::SyntaxError;
     use crate::table::InputProblem;
 
     pub(crate) fn policy() -> Policy {
-        crate::rules::load(None)
+        crate::config::load(None)
             .expect("the built-in rules load")
             .policy
     }

@@ -9,6 +9,7 @@
 pub mod changes;
 pub mod check;
 pub mod codes;
+pub mod config;
 pub mod dns_cache;
 pub mod domains;
 pub mod error;

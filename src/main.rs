@@ -13,13 +13,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use bouncegate::changes;
 use bouncegate::check::{self, CheckOptions};
-use bouncegate::codes::find_codes;
+use bouncegate::config::{self, Config, Nameserver, Rate, Seconds};
 use bouncegate::error::Error;
 use bouncegate::history::parse_time;
 use bouncegate::lists::ReadOptions;
 use bouncegate::progress;
 use bouncegate::report::Report;
-use bouncegate::rules::{self, BounceInput, Config, Nameserver, Rate, Seconds};
 use bouncegate::{github, sarif};
 
 /// Gate changes to committed mailing lists on predicted hard bounces, historic hard bounces
@@ -157,11 +156,11 @@ fn main() -> ExitCode {
         }),
         Command::Rules { schema, rules } => {
             if schema {
-                print_out(&rules::json_schema());
+                print_out(&config::json_schema());
                 Ok(0)
             } else {
                 load_config(&rules).map(|config| {
-                    print_out(&rules::render_effective(&config));
+                    print_out(&config::render_effective(&config));
                     0
                 })
             }
@@ -182,7 +181,7 @@ fn load_config(arg: &RulesArg) -> Result<Config, Error> {
         .rules
         .as_deref()
         .or_else(|| default_path.is_file().then_some(default_path));
-    Ok(rules::load(user)?)
+    Ok(config::load(user)?)
 }
 
 fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
@@ -343,12 +342,7 @@ fn use_color(choice: ColorChoice) -> bool {
 }
 
 fn explain(config: &Config, text: &str) -> String {
-    let (reply, enhanced) = find_codes(text);
-    let classification = config.rules.classify(BounceInput {
-        reply,
-        enhanced,
-        text,
-    });
+    let (reply, enhanced, classification) = config.rules.classify_text(text);
     let class = match reply.map(|r| r.class()).or(enhanced.map(|e| e.class)) {
         Some(5) => "hard (5xx)",
         Some(4) => "soft (4xx)",

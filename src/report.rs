@@ -6,11 +6,11 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::config::{Level, Policy};
 use crate::domains::DomainReport;
 use crate::finding::{Finding, Reason, Severity, percent};
 use crate::gate::{ListReport, Verdict, Window, rate};
 use crate::history::{History, HistoryRowProblem};
-use crate::rules::{Level, Policy};
 
 /// Bump on any change that could break a reader of the JSON report.
 pub const JSON_SCHEMA_VERSION: u32 = 1;

@@ -1,0 +1,663 @@
+//! rules.yaml: the file's shape, and how a user's file is layered over the built-in one.
+//!
+//! The repository's `rules.yaml` is compiled into the binary and is always the bottom layer. A
+//! user's file is layered on top: its rules are tried before the default ones (a user rule with
+//! the name of a default rule replaces it), and every other key it sets overrides that key
+//! alone. Unknown keys, wrong types, bad regexes and malformed codes are rejected with the
+//! file, line and column.
+
+use std::collections::HashSet;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::domains::DnsOptions;
+use crate::error::ConfigError;
+use crate::rules::{DEFAULT_RULES_NAME, Origin, Rule, RuleSet};
+use crate::syntax::SyntaxOptions;
+
+/// The default rules, embedded at build time.
+pub const DEFAULT_RULES_YAML: &str = include_str!("../rules.yaml");
+
+/// How a finding kind is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// Fails the gate.
+    Error,
+    /// Shown, does not fail the gate.
+    Warning,
+    /// Not reported.
+    Off,
+}
+
+/// A bounce rate between 0 and 1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Rate(#[schemars(range(min = 0.0, max = 1.0))] f64);
+
+impl Rate {
+    pub fn new(value: f64) -> Result<Rate, String> {
+        if (0.0..=1.0).contains(&value) {
+            Ok(Rate(value))
+        } else {
+            Err(format!(
+                "bounce rate {value} is out of range: expected a fraction from 0 to 1, such as 0.02 for 2%"
+            ))
+        }
+    }
+
+    pub fn value(self) -> f64 {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Rate::new(f64::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyntaxFile {
+    /// Accept quoted local parts such as "john doe"@example.org.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_quoted_local: Option<bool>,
+    /// Accept IP address literals such as user@[192.0.2.1].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_domain_literal: Option<bool>,
+    /// Match the local part case-sensitively (Ann@x.org and ann@x.org differ).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_sensitive_local: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SoftBounceFile {
+    /// Counted soft bounces, on distinct days, that suppress an address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppress_after: Option<NonZeroU32>,
+    /// The window, in days, ending at the newest history event (or --as-of).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub within_days: Option<NonZeroU32>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FailOnFile {
+    /// Fail on addresses predicted to hard-bounce (bad syntax).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted_hard: Option<bool>,
+    /// Fail on addresses whose history holds a suppressing bounce.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub historic_hard: Option<bool>,
+    /// Fail on addresses over the soft-bounce threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeated_soft: Option<bool>,
+    /// Fail when a projected bounce rate is over max_bounce_rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounce_rate: Option<bool>,
+    /// Fail when a domain could not be checked (dns-unknown): off, so a flaky resolver in CI
+    /// does not fail the build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityFile {
+    /// An address that appears twice in one list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<Level>,
+    /// Leading or trailing whitespace around an address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub whitespace: Option<Level>,
+    /// A CSV row whose email cell is empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub empty_cell: Option<Level>,
+    /// Blocks against the sender (spam, policy) in the history of a list's addresses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_blocks: Option<Level>,
+    /// A history row that could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_row: Option<Level>,
+    /// A domain without MX that takes mail at its address record (implicit MX).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub implicit_mx: Option<Level>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    /// The gate fails when a list's projected bounce rate is strictly greater than this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_bounce_rate: Option<Rate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soft_bounce: Option<SoftBounceFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fail_on: Option<FailOnFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<SeverityFile>,
+    /// Count addresses on domains that could not be checked (dns-unknown) in the bounce rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown_counts_as_bounce: Option<bool>,
+}
+
+/// A name server: an IP address, with a port when it is not 53 (`192.0.2.53:5353`, `[::1]:53`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(into = "String")]
+#[schemars(with = "String")]
+pub struct Nameserver(pub std::net::SocketAddr);
+
+impl std::str::FromStr for Nameserver {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        text.parse::<std::net::SocketAddr>()
+            .or_else(|_| {
+                text.parse::<std::net::IpAddr>()
+                    .map(|ip| std::net::SocketAddr::new(ip, 53))
+            })
+            .map(Nameserver)
+            .map_err(|_| {
+                format!("'{text}' is not a name server: expected IP[:PORT], such as 192.0.2.53 or 192.0.2.53:5353 or [2001:db8::53]:53")
+            })
+    }
+}
+
+impl From<Nameserver> for String {
+    fn from(server: Nameserver) -> String {
+        server.0.to_string()
+    }
+}
+
+impl<'de> Deserialize<'de> for Nameserver {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// How domains are checked over DNS.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsFile {
+    /// No DNS at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offline: Option<bool>,
+    /// Name servers to ask; empty: the system's resolver configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nameservers: Option<Vec<Nameserver>>,
+    /// Seconds to wait for one answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Seconds>,
+    /// Extra tries after the first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u8>,
+    /// Domains resolved at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<NonZeroU32>,
+    /// A file that keeps definitive answers between runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<PathBuf>,
+    /// The longest, in hours, a cached answer is trusted, whatever its TTL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_max_age_hours: Option<NonZeroU32>,
+}
+
+/// A positive number of seconds, up to an hour.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Seconds(#[schemars(range(min = 0.001, max = 3600.0))] f64);
+
+impl Seconds {
+    pub fn new(value: f64) -> Result<Seconds, String> {
+        if value > 0.0 && value <= 3600.0 {
+            Ok(Seconds(value))
+        } else {
+            Err(format!(
+                "{value} seconds is out of range: expected more than 0 and at most 3600"
+            ))
+        }
+    }
+
+    pub fn duration(self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Seconds::new(f64::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The shape of rules.yaml. Every key is optional in a user's file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "bouncegate rules.yaml")]
+pub struct RulesFile {
+    /// Globs of the list files that `check` reads when it is given no path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lists: Option<Vec<String>>,
+    /// Globs of files never checked, even when named on the command line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<Vec<String>>,
+    /// Globs of bounce history files read when --history is not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syntax: Option<SyntaxFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsFile>,
+    /// When false, only this file's rules are used, not the built-in ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_rules: Option<bool>,
+    /// Ordered rules; the first that matches wins. A user's rules are tried before the defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<Rule>>")]
+    pub rules: Option<Vec<Spanned<Rule>>>,
+}
+
+/// The policy in force after layering.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Policy {
+    pub max_bounce_rate: f64,
+    pub soft_suppress_after: u32,
+    pub soft_within_days: u32,
+    pub fail_on_predicted_hard: bool,
+    pub fail_on_historic_hard: bool,
+    pub fail_on_repeated_soft: bool,
+    pub fail_on_bounce_rate: bool,
+    pub duplicate: Level,
+    pub whitespace: Level,
+    pub empty_cell: Level,
+    pub sender_blocks: Level,
+    pub history_row: Level,
+    pub implicit_mx: Level,
+    pub fail_on_unknown: bool,
+    pub unknown_counts_as_bounce: bool,
+}
+
+/// Everything rules.yaml decides, after layering the user's file over the default.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub lists: Vec<String>,
+    pub exclude: Vec<String>,
+    pub history: Vec<String>,
+    pub syntax: SyntaxOptions,
+    pub policy: Policy,
+    pub dns: DnsOptions,
+    pub rules: RuleSet,
+    /// The user's file, when one was layered.
+    pub user_file: Option<PathBuf>,
+    /// The merged file, for `bouncegate rules`.
+    pub effective: RulesFile,
+}
+
+/// Parse one rules file; errors carry `name:line:column`.
+pub fn parse(yaml: &str, name: &str) -> Result<RulesFile, ConfigError> {
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+    };
+    serde_saphyr::from_str_with_options::<Option<RulesFile>>(yaml, options)
+        .map(Option::unwrap_or_default)
+        .map_err(|error| ConfigError::from_yaml(name, &error))
+}
+
+/// The config from the default rules and, when given, the user's file.
+pub fn load(user_file: Option<&Path>) -> Result<Config, ConfigError> {
+    let default = parse(DEFAULT_RULES_YAML, DEFAULT_RULES_NAME)?;
+    let user = match user_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            // bouncegate's own repository keeps the defaults in ./rules.yaml: not a layer.
+            if text == DEFAULT_RULES_YAML {
+                None
+            } else {
+                Some((parse(&text, &path.display().to_string())?, path))
+            }
+        }
+        None => None,
+    };
+    resolve(default, user)
+}
+
+fn resolve(default: RulesFile, user: Option<(RulesFile, &Path)>) -> Result<Config, ConfigError> {
+    let user_path = user.as_ref().map(|(_, path)| path.to_path_buf());
+    let user = user.map(|(file, _)| file).unwrap_or_default();
+
+    let mut rules: Vec<(Rule, Origin)> = Vec::new();
+    let mut names = HashSet::new();
+    for spanned in user.rules.iter().flatten() {
+        let path = user_path.clone().unwrap_or_default();
+        let at = |message: String| ConfigError::Invalid {
+            file: path.display().to_string(),
+            line: spanned.referenced.line(),
+            column: spanned.referenced.column(),
+            message,
+        };
+        if !spanned.value.has_condition() {
+            return Err(at(format!(
+                "rule '{}' has no condition: expected at least one of text, regex, enhanced, reply",
+                spanned.value.name
+            )));
+        }
+        if !names.insert(spanned.value.name.clone()) {
+            return Err(at(format!(
+                "rule '{}' is defined twice: rule names must be unique",
+                spanned.value.name
+            )));
+        }
+        rules.push((spanned.value.clone(), Origin::User(path.clone())));
+    }
+    if user.default_rules.unwrap_or(true) {
+        for spanned in default.rules.iter().flatten() {
+            // A user rule with the name of a default rule replaces it.
+            if !names.contains(&spanned.value.name) {
+                rules.push((spanned.value.clone(), Origin::Default));
+            }
+        }
+    }
+
+    let effective = layer(default, user);
+    let policy = resolve_policy(effective.policy.clone().unwrap_or_default());
+    let syntax = effective.syntax.clone().unwrap_or_default();
+    let rule_set = RuleSet::new(rules).map_err(|error| ConfigError::Invalid {
+        file: user_path
+            .as_ref()
+            .map_or(DEFAULT_RULES_NAME.to_owned(), |p| p.display().to_string()),
+        line: 1,
+        column: 1,
+        message: format!("the rules' text patterns do not compile together: {error}"),
+    })?;
+    Ok(Config {
+        lists: effective.lists.clone().unwrap_or_default(),
+        exclude: effective.exclude.clone().unwrap_or_default(),
+        history: effective.history.clone().unwrap_or_default(),
+        syntax: SyntaxOptions {
+            allow_quoted_local: syntax.allow_quoted_local.unwrap_or(false),
+            allow_domain_literal: syntax.allow_domain_literal.unwrap_or(false),
+            case_sensitive_local: syntax.case_sensitive_local.unwrap_or(false),
+        },
+        policy,
+        dns: resolve_dns(effective.dns.clone().unwrap_or_default()),
+        rules: rule_set,
+        user_file: user_path,
+        effective,
+    })
+}
+
+/// Each key the user sets overrides the default's, however deep (lists of globs are replaced
+/// whole); rules are kept apart (see [`resolve`]). Both files were checked when parsed, so
+/// the merge is done on their JSON form and read back.
+fn layer(mut default: RulesFile, mut user: RulesFile) -> RulesFile {
+    fn merge(base: &mut serde_json::Value, over: serde_json::Value) {
+        match (base, over) {
+            (serde_json::Value::Object(base), serde_json::Value::Object(over)) => {
+                for (key, value) in over {
+                    merge(base.entry(key).or_insert(serde_json::Value::Null), value);
+                }
+            }
+            (base, over) => *base = over,
+        }
+    }
+    default.rules = None;
+    user.rules = None;
+    user.default_rules = None;
+    let mut merged = serde_json::to_value(&default).unwrap_or_default();
+    merge(&mut merged, serde_json::to_value(&user).unwrap_or_default());
+    serde_json::from_value(merged).unwrap_or(default)
+}
+
+/// Fill the policy; a key missing from both layers takes the value the README documents.
+fn resolve_policy(file: PolicyFile) -> Policy {
+    let soft = file.soft_bounce.unwrap_or_default();
+    let fail = file.fail_on.unwrap_or_default();
+    let severity = file.severity.unwrap_or_default();
+    Policy {
+        max_bounce_rate: file.max_bounce_rate.map_or(0.02, Rate::value),
+        soft_suppress_after: soft.suppress_after.map_or(3, NonZeroU32::get),
+        soft_within_days: soft.within_days.map_or(90, NonZeroU32::get),
+        fail_on_predicted_hard: fail.predicted_hard.unwrap_or(true),
+        fail_on_historic_hard: fail.historic_hard.unwrap_or(true),
+        fail_on_repeated_soft: fail.repeated_soft.unwrap_or(true),
+        fail_on_bounce_rate: fail.bounce_rate.unwrap_or(true),
+        duplicate: severity.duplicate.unwrap_or(Level::Warning),
+        whitespace: severity.whitespace.unwrap_or(Level::Warning),
+        empty_cell: severity.empty_cell.unwrap_or(Level::Warning),
+        sender_blocks: severity.sender_blocks.unwrap_or(Level::Warning),
+        history_row: severity.history_row.unwrap_or(Level::Warning),
+        implicit_mx: severity.implicit_mx.unwrap_or(Level::Warning),
+        fail_on_unknown: fail.unknown.unwrap_or(false),
+        unknown_counts_as_bounce: file.unknown_counts_as_bounce.unwrap_or(false),
+    }
+}
+
+fn resolve_dns(file: DnsFile) -> DnsOptions {
+    let defaults = DnsOptions::default();
+    DnsOptions {
+        offline: file.offline.unwrap_or(defaults.offline),
+        nameservers: file
+            .nameservers
+            .unwrap_or_default()
+            .into_iter()
+            .map(|server| server.0)
+            .collect(),
+        timeout: file.timeout.map_or(defaults.timeout, Seconds::duration),
+        attempts: file.attempts.map_or(defaults.attempts, usize::from),
+        concurrency: file
+            .concurrency
+            .map_or(defaults.concurrency, |n| n.get() as usize),
+        cache_file: file.cache,
+        cache_max_age: file
+            .cache_max_age_hours
+            .map_or(defaults.cache_max_age, |hours| {
+                std::time::Duration::from_secs(u64::from(hours.get()) * 3600)
+            }),
+        progress: false,
+    }
+}
+
+/// The JSON Schema of rules.yaml, generated from the types above.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(RulesFile);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The effective rules as YAML that is itself a valid rules.yaml, each rule with its origin.
+pub fn render_effective(config: &Config) -> String {
+    let mut out = String::new();
+    match &config.user_file {
+        Some(path) => out.push_str(&format!(
+            "# Effective rules: {} layered over {DEFAULT_RULES_NAME}\n",
+            path.display()
+        )),
+        None => out.push_str(&format!("# Effective rules: {DEFAULT_RULES_NAME}\n")),
+    }
+    out.push_str(&serde_saphyr::to_string(&config.effective).unwrap_or_default());
+    out.push_str("rules:\n");
+    for (rule, origin) in config.rules.rules() {
+        out.push_str(&format!("  # from {origin}\n"));
+        let item = serde_saphyr::to_string(&[rule]).unwrap_or_default();
+        for line in item.lines() {
+            out.push_str("  ");
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{Action, Reason};
+
+    fn config_with(user_yaml: &str) -> Result<Config, ConfigError> {
+        let default = parse(DEFAULT_RULES_YAML, DEFAULT_RULES_NAME)?;
+        let user = parse(user_yaml, "user.yaml")?;
+        resolve(default, Some((user, Path::new("user.yaml"))))
+    }
+
+    fn default_config() -> Config {
+        load(None).expect("the built-in rules.yaml must load")
+    }
+
+    fn classify(config: &Config, text: &str) -> (Reason, Action) {
+        let (_, _, c) = config.rules.classify_text(text);
+        (c.reason, c.action)
+    }
+
+    #[test]
+    fn user_rules_come_first_and_policy_keys_override_one_by_one() {
+        let config = config_with(
+            "policy:\n  max_bounce_rate: 0.05\n  soft_bounce:\n    within_days: 30\nrules:\n  - name: vip-full\n    text: [vip quota]\n    reason: mailbox-full\n    action: ignore\n",
+        )
+        .unwrap();
+        assert_eq!(config.policy.max_bounce_rate, 0.05);
+        assert_eq!(config.policy.soft_within_days, 30);
+        assert_eq!(
+            config.policy.soft_suppress_after, 3,
+            "kept from the default"
+        );
+        assert_eq!(config.rules.rules()[0].0.name, "vip-full");
+        assert_eq!(
+            classify(&config, "550 5.1.1 vip quota"),
+            (Reason::MailboxFull, Action::Ignore)
+        );
+        assert_eq!(
+            classify(&config, "550 5.1.1 user unknown"),
+            (Reason::UserUnknown, Action::Suppress)
+        );
+    }
+
+    #[test]
+    fn dns_keys_layer_one_by_one() {
+        let config = config_with(
+            "dns:\n  nameservers: ['192.0.2.53', '[2001:db8::53]:5353']\n  concurrency: 8\n",
+        )
+        .unwrap();
+        assert_eq!(config.dns.concurrency, 8);
+        assert_eq!(
+            config.dns.nameservers,
+            vec![
+                "192.0.2.53:53".parse().unwrap(),
+                "[2001:db8::53]:5353".parse().unwrap()
+            ]
+        );
+        assert_eq!(
+            config.dns.timeout,
+            std::time::Duration::from_secs(3),
+            "kept"
+        );
+        assert_eq!(config.dns.attempts, 1, "kept");
+        assert!(!config.dns.offline);
+    }
+
+    #[test]
+    fn a_user_rule_replaces_the_default_rule_of_the_same_name() {
+        let default_names: Vec<String> = default_config()
+            .rules
+            .rules()
+            .iter()
+            .map(|(r, _)| r.name.clone())
+            .collect();
+        let name = &default_names[0];
+        let config = config_with(&format!(
+            "rules:\n  - name: {name}\n    text: [zzz]\n    reason: unknown\n    action: ignore\n"
+        ))
+        .unwrap();
+        assert_eq!(config.rules.rules().len(), default_names.len());
+        assert_eq!(
+            config.rules.rules()[0].1,
+            Origin::User(PathBuf::from("user.yaml"))
+        );
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_line_and_column() {
+        let cases = [
+            (
+                "policy:\n  max_bounce_rat: 0.1\n",
+                "user.yaml:2:",
+                "max_bounce_rat",
+            ),
+            (
+                "policy:\n  fail_on:\n    bounce_rate: yes\n",
+                "user.yaml:3:",
+                "bool",
+            ),
+            (
+                "rules:\n  - name: r\n    regex: ['(unclosed']\n    reason: unknown\n    action: ignore\n",
+                "user.yaml:3:",
+                "bad regex",
+            ),
+            (
+                "rules:\n  - name: r\n    enhanced: ['5.1']\n    reason: unknown\n    action: ignore\n",
+                "user.yaml:3:",
+                "enhanced code pattern",
+            ),
+            (
+                "rules:\n  - name: r\n    reply: [650]\n    reason: unknown\n    action: ignore\n",
+                "user.yaml:3:",
+                "reply code pattern",
+            ),
+            (
+                "rules:\n  - name: r\n    reason: unknown\n    action: ignore\n",
+                "user.yaml:2:",
+                "no condition",
+            ),
+            (
+                "rules:\n  - name: r\n    text: [a]\n    reason: lost\n    action: ignore\n",
+                "user.yaml:4:",
+                "lost",
+            ),
+            (
+                "policy:\n  max_bounce_rate: 2\n",
+                "user.yaml:2:",
+                "out of range",
+            ),
+        ];
+        for (yaml, location, words) in cases {
+            let message = config_with(yaml).unwrap_err().to_string();
+            assert!(message.starts_with(location), "{yaml}\n=> {message}");
+            assert!(message.contains(words), "{yaml}\n=> {message}");
+        }
+    }
+
+    #[test]
+    fn the_committed_schema_matches_the_types() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/rules.schema.json");
+        let generated = json_schema();
+        if std::env::var_os("BOUNCEGATE_BLESS").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "rules.schema.json is out of date: run `BOUNCEGATE_BLESS=1 cargo test schema` and commit it"
+        );
+    }
+
+    #[test]
+    fn the_effective_rules_print_as_a_valid_rules_file() {
+        let config = default_config();
+        let printed = render_effective(&config);
+        let reparsed = parse(&printed, "printed").unwrap();
+        assert_eq!(reparsed.rules.unwrap().len(), config.rules.rules().len());
+    }
+}

@@ -14,6 +14,7 @@ pub mod dns_cache;
 pub mod domains;
 pub mod error;
 pub mod finding;
+pub mod fix;
 pub mod gate;
 pub mod github;
 pub mod history;

@@ -64,12 +64,23 @@ impl SkipReason {
     }
 }
 
+/// Where a data row stands in the file, for rewriting it (`fix`): the line of its address,
+/// and its bytes, line terminator included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowSpan {
+    pub line: u64,
+    pub start: usize,
+    pub end: usize,
+}
+
 /// Everything read from one list file.
 #[derive(Debug, Clone)]
 pub struct ListFile {
     pub path: PathBuf,
     pub cells: Vec<Cell>,
     pub skips: Vec<Skip>,
+    /// The span of each cell's row, when [`ReadOptions::spans`] asks for them.
+    pub spans: Vec<RowSpan>,
     /// A problem that stopped the whole file from being read (exit code 2).
     pub file_problem: Option<(u64, InputProblem)>,
 }
@@ -79,6 +90,8 @@ pub struct ListFile {
 pub struct ReadOptions {
     /// The header of the email column, matched case-insensitively; found by name when unset.
     pub column: Option<String>,
+    /// Also record where each data row stands in the file (for `fix`).
+    pub spans: bool,
 }
 
 /// Expand the given paths (files, or directories walked for list files) into list files,
@@ -167,6 +180,7 @@ pub fn read_list(path: &Path, options: &ReadOptions) -> ListFile {
                 path: path.to_path_buf(),
                 cells: Vec::new(),
                 skips: Vec::new(),
+                spans: Vec::new(),
                 file_problem: Some((1, InputProblem::Unreadable { detail })),
             }
         }
@@ -180,7 +194,15 @@ pub fn read_list_bytes(path: &Path, bytes: &[u8], options: &ReadOptions) -> List
         path: path.to_path_buf(),
         cells: Vec::new(),
         skips: Vec::new(),
+        spans: Vec::new(),
         file_problem: None,
+    };
+    // Spans count from the file's first byte: past a BOM the decoded bytes start later (and
+    // CR line ends become LF in place, so nothing else moves).
+    let offset = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
     };
     let bytes = match table::decode_prelude(bytes) {
         Ok(bytes) => bytes,
@@ -194,7 +216,7 @@ pub fn read_list_bytes(path: &Path, bytes: &[u8], options: &ReadOptions) -> List
         .and_then(|ext| ext.to_str())
         .unwrap_or_default();
     if extension.eq_ignore_ascii_case("txt") {
-        read_plain(&bytes, &mut list);
+        read_plain(&bytes, options, &mut list);
     } else {
         let delimiter = if extension.eq_ignore_ascii_case("tsv") {
             b'\t'
@@ -203,14 +225,25 @@ pub fn read_list_bytes(path: &Path, bytes: &[u8], options: &ReadOptions) -> List
         };
         read_delimited(&bytes, delimiter, options, &mut list);
     }
+    for span in &mut list.spans {
+        span.start += offset;
+        span.end += offset;
+    }
     list
 }
 
-fn read_plain(bytes: &[u8], list: &mut ListFile) {
+fn read_plain(bytes: &[u8], options: &ReadOptions, list: &mut ListFile) {
     // A final newline ends the last line; it does not start an empty one.
-    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    for (index, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let mut start = 0;
+    for (index, raw) in body.split(|&b| b == b'\n').enumerate() {
         let line = index as u64 + 1;
+        let span = RowSpan {
+            line,
+            start,
+            end: (start + raw.len() + 1).min(bytes.len()),
+        };
+        start = span.end;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         if let Err((line, problem)) = table::check_raw(raw, line) {
             list.skips.push(Skip {
@@ -230,6 +263,9 @@ fn read_plain(bytes: &[u8], list: &mut ListFile) {
                 line,
                 text: text.into(),
             });
+            if options.spans {
+                list.spans.push(span);
+            }
             continue;
         };
         list.skips.push(Skip { line, reason });
@@ -263,18 +299,24 @@ fn read_delimited(bytes: &[u8], delimiter: u8, options: &ReadOptions, list: &mut
                 Ok((column, is_header)) => {
                     layout = Some((column, record.len()));
                     if !is_header {
-                        take_cell(&record, column, record.len(), list);
+                        take_cell(&record, column, record.len(), options, list);
                     }
                 }
                 Err(problem) => list.file_problem = Some((record.line, problem)),
             }
             return;
         };
-        take_cell(&record, column, expected, list);
+        take_cell(&record, column, expected, options, list);
     });
 }
 
-fn take_cell(record: &Record<'_>, column: usize, expected: usize, list: &mut ListFile) {
+fn take_cell(
+    record: &Record<'_>,
+    column: usize,
+    expected: usize,
+    options: &ReadOptions,
+    list: &mut ListFile,
+) {
     let line = record.line_of_field(column);
     if record.len() != expected {
         list.skips.push(Skip {
@@ -299,6 +341,13 @@ fn take_cell(record: &Record<'_>, column: usize, expected: usize, list: &mut Lis
             line,
             text: text.into(),
         });
+        if options.spans {
+            list.spans.push(RowSpan {
+                line,
+                start: record.span.0,
+                end: record.span.1,
+            });
+        }
     }
 }
 
@@ -418,6 +467,7 @@ mod tests {
     fn column_option_names_the_column() {
         let options = ReadOptions {
             column: Some("WORK".to_owned()),
+            spans: false,
         };
         let list = read("a.csv", b"email,work\na@x.de,b@y.de\n", &options);
         assert_eq!(cells(&list), vec![(2, "b@y.de")]);

@@ -15,7 +15,8 @@ use bouncegate::changes;
 use bouncegate::check::{self, CheckOptions};
 use bouncegate::config::{self, Config, Nameserver, Rate, Seconds};
 use bouncegate::error::Error;
-use bouncegate::history::parse_time;
+use bouncegate::fix;
+use bouncegate::history::{format_day, parse_time};
 use bouncegate::lists::ReadOptions;
 use bouncegate::progress;
 use bouncegate::report::Report;
@@ -34,6 +35,9 @@ struct Cli {
 enum Command {
     /// Check list files; exit 0 pass, 1 the gate failed, 2 usage, config or input error.
     Check(Box<CheckArgs>),
+    /// Remove from the list files every address that must be suppressed (historic hard,
+    /// repeated soft); the removed rows go to a suppression file first.
+    Fix(Box<FixArgs>),
     /// Classify one bounce text: the codes found, the reason, the action and the rule.
     Explain {
         /// The bounce text, e.g. "550 5.1.1 <a@b.com>: Recipient address rejected: User unknown".
@@ -56,6 +60,18 @@ struct RulesArg {
     /// Your rules file, layered over the built-in rules [default: ./rules.yaml when present].
     #[arg(long, value_name = "PATH")]
     rules: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct FixArgs {
+    #[command(flatten)]
+    check: CheckArgs,
+    /// Also remove predicted hard bounces: bad syntax, domains that take no mail.
+    #[arg(long)]
+    include_predicted: bool,
+    /// The CSV the removed rows go to (address, reason, evidence, source, date).
+    #[arg(long, value_name = "FILE", default_value = "suppressed.csv")]
+    suppressions: PathBuf,
 }
 
 #[derive(Args)]
@@ -87,6 +103,14 @@ struct CheckArgs {
     /// Also write a SARIF report to FILE.
     #[arg(long, value_name = "FILE")]
     sarif_file: Option<PathBuf>,
+    /// Write cleaned copies of the lists under DIR (every address that fails the gate left
+    /// out), for an import; the committed files stay as they are.
+    #[arg(long, value_name = "DIR")]
+    write_clean: Option<PathBuf>,
+    /// Write the addresses to suppress at your email provider to FILE: a plain list for .txt,
+    /// else a CSV with `email` and `reason`.
+    #[arg(long, value_name = "FILE")]
+    write_suppressions: Option<PathBuf>,
     /// Override policy.max_bounce_rate (a fraction: 0.02 is 2%).
     #[arg(long, value_name = "RATE")]
     max_bounce_rate: Option<f64>,
@@ -150,6 +174,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => run_check(args),
+        Command::Fix(args) => run_fix(args),
         Command::Explain { text, rules } => load_config(&rules).map(|config| {
             print_out(&explain(&config, &text));
             0
@@ -184,7 +209,8 @@ fn load_config(arg: &RulesArg) -> Result<Config, Error> {
     Ok(config::load(user)?)
 }
 
-fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
+/// The config and options `check` and `fix` share; `None` when --files-from named nothing.
+fn prepare(args: &CheckArgs) -> Result<Option<(Config, CheckOptions)>, Error> {
     let mut config = load_config(&args.rules)?;
     config.syntax.allow_quoted_local |= args.allow_quoted_local;
     config.syntax.allow_domain_literal |= args.allow_domain_literal;
@@ -230,23 +256,31 @@ fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
         })?),
         None => None,
     };
-    let mut paths = args.paths;
+    let mut paths = args.paths.clone();
     if let Some(source) = &args.files_from {
         paths.extend(changes::read_file_list(source)?);
         if paths.is_empty() {
             // Nothing to check is a pass, not "check the default lists".
             print_out("bouncegate: --files-from named no file: nothing to check\n");
-            return Ok(0);
+            return Ok(None);
         }
     }
     let options = CheckOptions {
         paths,
-        changed_since: args.changed_since,
-        history: args.history,
+        changed_since: args.changed_since.clone(),
+        history: args.history.clone(),
         read: ReadOptions {
-            column: args.column,
+            column: args.column.clone(),
+            spans: false,
         },
         as_of,
+    };
+    Ok(Some((config, options)))
+}
+
+fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
+    let Some((config, options)) = prepare(&args)? else {
+        return Ok(0);
     };
     let report = check::run(&config, &options)?;
     let in_actions = std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true");
@@ -272,6 +306,20 @@ fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
     if in_actions {
         write_github_files(&report, args.report_file.as_deref());
     }
+    if let Some(dir) = &args.write_clean {
+        let written = fix::write_clean_copies(&report, dir, &options.read, &today())?;
+        eprintln!(
+            "bouncegate: {written} cleaned list copies written under {}",
+            dir.display()
+        );
+    }
+    if let Some(path) = &args.write_suppressions {
+        let count = fix::write_suppression_import(&report, path, &options.read)?;
+        eprintln!(
+            "bouncegate: {count} addresses to suppress written to {}",
+            path.display()
+        );
+    }
     let text = match format {
         Format::Json => report.to_json(),
         Format::Sarif => sarif::sarif(&report),
@@ -290,6 +338,58 @@ fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
     // exit that reclaims it at once.
     std::mem::forget(report);
     Ok(code)
+}
+
+fn run_fix(args: Box<FixArgs>) -> Result<u8, Error> {
+    let Some((config, options)) = prepare(&args.check)? else {
+        return Ok(0);
+    };
+    let report = check::run(&config, &options)?;
+    let scope = if args.include_predicted {
+        fix::Scope::HistoryAndPredicted
+    } else {
+        fix::Scope::History
+    };
+    let today = today();
+    let mut out = String::new();
+    for (path, removals) in fix::removals(&report, scope) {
+        let fixed = fix::fix_file(&path, &removals, &options.read, &args.suppressions, &today)?;
+        out.push_str(&format!(
+            "{}: {} rows moved to {} (rows before {} = kept {} + moved {})\n",
+            fixed.path.display(),
+            fixed.rows_moved,
+            args.suppressions.display(),
+            fixed.rows_before,
+            fixed.rows_kept,
+            fixed.rows_moved
+        ));
+    }
+    for list in report
+        .lists
+        .iter()
+        .filter(|l| l.verdict == bouncegate::gate::Verdict::BadInput)
+    {
+        out.push_str(&format!(
+            "{}: not fixed: it could not be read in full (run `bouncegate check` to see why)\n",
+            list.path.display()
+        ));
+    }
+    if out.is_empty() {
+        out.push_str("bouncegate: nothing to remove\n");
+    }
+    print_out(&out);
+    Ok(
+        if report.verdict == bouncegate::report::RunVerdict::BadInput {
+            2
+        } else {
+            0
+        },
+    )
+}
+
+/// Today, UTC, as `2026-11-27`: the date of suppressions that have no bounce date.
+fn today() -> String {
+    format_day(jiff::Timestamp::now().as_second())
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), Error> {

@@ -122,6 +122,8 @@ pub struct Record<'a> {
     record: &'a ByteRecord,
     /// 1-based line of the record's first byte.
     pub line: u64,
+    /// The record's bytes in the input, its line terminator included.
+    pub span: (usize, usize),
 }
 
 impl Record<'_> {
@@ -253,7 +255,11 @@ pub fn for_each_record(
             // the end of the data rather than looping.
             Err(_) => break,
         }
-        let end = (reader.position().byte() as usize).min(bytes.len());
+        let mut end = (reader.position().byte() as usize).min(bytes.len());
+        // The reader stops after the CR of a CRLF; the LF belongs to this record too.
+        if end > 0 && bytes[end - 1] == b'\r' && bytes.get(end) == Some(&b'\n') {
+            end += 1;
+        }
         let mut start = record.position().map_or(cursor.0, |p| p.byte() as usize);
         // The reported start may sit on the previous line's terminator or on skipped blank
         // lines; a record itself never starts with a line break.
@@ -267,6 +273,7 @@ pub fn for_each_record(
             Ok(()) => visit(Ok(Record {
                 record: &record,
                 line,
+                span: (start, end),
             })),
             Err(problem) => visit(Err(problem)),
         }

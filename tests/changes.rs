@@ -75,7 +75,10 @@ fn a_bad_import_fails_even_when_the_whole_list_stays_under_the_limit() {
     assert_eq!(stats["addresses"], 211);
     assert_eq!(stats["added"]["addresses"], 10);
     assert_eq!(stats["added"]["bouncing"], 1);
-    assert!(stats["bounce_rate"].as_f64().unwrap() < 0.01, "the whole list is under 1%");
+    assert!(
+        stats["bounce_rate"].as_f64().unwrap() < 0.01,
+        "the whole list is under 1%"
+    );
     let codes: Vec<&str> = lists[0]["findings"]
         .as_array()
         .unwrap()

@@ -1,0 +1,509 @@
+//! Cleaning lists: `bouncegate fix` removes the rows that must be suppressed from the list
+//! files, `check --write-clean DIR` writes cleaned copies, `--write-suppressions FILE` writes
+//! the addresses for a provider's suppression import.
+//!
+//! A fixed file keeps every other byte as it was (header, quoting, order, line ends, the
+//! trailing newline or its absence). The removed rows go to the suppression file first; then
+//! the list is replaced atomically (a temporary file in the same directory, fsync, rename), so
+//! a run killed at any point leaves each list old or new, and every row in one of the two.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::finding::{Finding, Reason};
+use crate::gate::Verdict;
+use crate::history::format_day;
+use crate::lists::{self, ReadOptions};
+use crate::report::Report;
+
+/// What gets removed from the lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Historic hard and repeated soft bounces: what the history proves.
+    History,
+    /// Those, and every predicted hard bounce (bad syntax, a domain that takes no mail).
+    HistoryAndPredicted,
+}
+
+/// Why one row is removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    pub line: u64,
+    /// The finding's code: `historic-hard`, `repeated-soft`, `domain-not-found`, ...
+    pub reason: &'static str,
+    pub evidence: String,
+    pub date: Option<String>,
+}
+
+/// The rows to remove from each list file, from the report's findings. Lists that could not
+/// be read in full are left out: a list is only rewritten from a complete reading.
+pub fn removals(report: &Report, scope: Scope) -> BTreeMap<PathBuf, Vec<Removal>> {
+    let mut out = BTreeMap::new();
+    for list in &report.lists {
+        if list.verdict == Verdict::BadInput {
+            continue;
+        }
+        let rows: Vec<Removal> = list
+            .findings
+            .iter()
+            .flat_map(|finding| removals_of(finding, scope))
+            .collect();
+        if !rows.is_empty() {
+            out.insert(list.path.to_path_buf(), rows);
+        }
+    }
+    out
+}
+
+fn removals_of(finding: &Finding, scope: Scope) -> Vec<Removal> {
+    let predicted = scope == Scope::HistoryAndPredicted;
+    let at = |line: Option<u64>, evidence: String, date: Option<String>| {
+        line.map(|line| Removal {
+            line,
+            reason: finding.code(),
+            evidence,
+            date,
+        })
+    };
+    match &finding.reason {
+        Reason::HistoricHard { evidence } => at(
+            finding.line,
+            format!(
+                "{} ({}:{})",
+                evidence.summary(),
+                evidence.file.display(),
+                evidence.line
+            ),
+            evidence.time.map(format_day),
+        )
+        .into_iter()
+        .collect(),
+        Reason::RepeatedSoft { days, latest, .. } => at(
+            finding.line,
+            format!("soft-bounced on {days} days, last: {}", latest.summary()),
+            latest.time.map(format_day),
+        )
+        .into_iter()
+        .collect(),
+        Reason::PredictedHard { error } if predicted => at(finding.line, error.to_string(), None)
+            .into_iter()
+            .collect(),
+        Reason::Domain {
+            domain,
+            verdict,
+            lines,
+            ..
+        } if predicted && verdict.is_predicted_hard() => lines
+            .iter()
+            .map(|&line| Removal {
+                line,
+                reason: verdict.code(),
+                evidence: verdict.describe(domain),
+                date: None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// One row of the suppression file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppressed {
+    pub address: String,
+    pub reason: String,
+    pub evidence: String,
+    /// `file:line` the row was taken from.
+    pub source: String,
+    pub date: String,
+}
+
+/// A list file, cleaned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cleaned {
+    pub bytes: Vec<u8>,
+    pub suppressed: Vec<Suppressed>,
+    pub rows_before: usize,
+    pub rows_kept: usize,
+}
+
+/// The list without the removed rows, every other byte as it was.
+pub fn clean(
+    path: &Path,
+    bytes: &[u8],
+    removals: &[Removal],
+    read: &ReadOptions,
+    today: &str,
+) -> Cleaned {
+    let read = ReadOptions {
+        spans: true,
+        ..read.clone()
+    };
+    let list = lists::read_list_bytes(path, bytes, &read);
+    let by_line: BTreeMap<u64, &Removal> = removals.iter().map(|r| (r.line, r)).collect();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut suppressed = Vec::new();
+    let mut copied_to = 0;
+    for (span, cell) in list.spans.iter().zip(&list.cells) {
+        let Some(removal) = by_line.get(&span.line) else {
+            continue;
+        };
+        out.extend_from_slice(&bytes[copied_to..span.start]);
+        copied_to = span.end;
+        suppressed.push(Suppressed {
+            address: cell.text.trim().to_owned(),
+            reason: removal.reason.to_owned(),
+            evidence: removal.evidence.clone(),
+            source: format!("{}:{}", path.display(), span.line),
+            date: removal.date.clone().unwrap_or_else(|| today.to_owned()),
+        });
+    }
+    out.extend_from_slice(&bytes[copied_to..]);
+    // The last row removed from a file without a final newline: the row before it now ends
+    // the file, and must lose its line end so the file still has none.
+    let ended_without_newline = !bytes.ends_with(b"\n") && !bytes.ends_with(b"\r");
+    if ended_without_newline && copied_to == bytes.len() && !suppressed.is_empty() {
+        for ending in [&b"\r\n"[..], b"\n", b"\r"] {
+            if out.ends_with(ending) {
+                out.truncate(out.len() - ending.len());
+                break;
+            }
+        }
+    }
+    let rows_before = list.cells.len() + list.skips.len();
+    Cleaned {
+        rows_kept: rows_before - suppressed.len(),
+        rows_before,
+        bytes: out,
+        suppressed,
+    }
+}
+
+/// Replace `path` with `bytes` atomically: a temporary file beside it, fsync, rename, and an
+/// fsync of the directory so the rename itself survives a crash.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    if let Ok(metadata) = std::fs::metadata(path) {
+        // Keep the list's permissions.
+        let _ = temp.as_file().set_permissions(metadata.permissions());
+    }
+    temp.persist(path).map_err(|error| error.error)?;
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a tab or CR first) gets a
+/// leading `'`, so it stays text.
+pub fn csv_safe(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+const SUPPRESSION_HEADER: [&str; 5] = ["address", "reason", "evidence", "source", "date"];
+
+/// Add rows to the suppression file (created with a header when new), atomically, leaving out
+/// rows it already holds (a rerun after an interrupted fix adds nothing twice).
+pub fn append_suppressions(path: &Path, rows: &[Suppressed]) -> Result<(), Error> {
+    let write_error = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let existing = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(error) => return Err(write_error(error)),
+    };
+    let mut known: HashSet<(String, String)> = HashSet::new();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(existing.as_slice());
+    for record in reader.records().flatten() {
+        if let (Some(address), Some(source)) = (record.get(0), record.get(3)) {
+            known.insert((address.to_owned(), source.to_owned()));
+        }
+    }
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let csv_error = |error: csv::Error| write_error(std::io::Error::other(error));
+    if existing.is_empty() {
+        writer.write_record(SUPPRESSION_HEADER).map_err(csv_error)?;
+    }
+    for row in rows {
+        let address = csv_safe(&row.address);
+        if !known.insert((address.to_string(), csv_safe(&row.source).to_string())) {
+            continue;
+        }
+        writer
+            .write_record([
+                address.as_ref(),
+                csv_safe(&row.reason).as_ref(),
+                csv_safe(&row.evidence).as_ref(),
+                csv_safe(&row.source).as_ref(),
+                csv_safe(&row.date).as_ref(),
+            ])
+            .map_err(csv_error)?;
+    }
+    let added = writer
+        .into_inner()
+        .map_err(|error| write_error(std::io::Error::other(error.to_string())))?;
+    let mut bytes = existing;
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        bytes.push(b'\n');
+    }
+    bytes.extend_from_slice(&added);
+    write_atomically(path, &bytes).map_err(write_error)
+}
+
+/// The outcome of fixing one list file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fixed {
+    pub path: PathBuf,
+    pub rows_before: usize,
+    pub rows_kept: usize,
+    pub rows_moved: usize,
+}
+
+/// Remove the rows from the list file: the suppression file gets them first, then the list
+/// is replaced.
+pub fn fix_file(
+    path: &Path,
+    removals: &[Removal],
+    read: &ReadOptions,
+    suppressions: &Path,
+    today: &str,
+) -> Result<Fixed, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Path {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let cleaned = clean(path, &bytes, removals, read, today);
+    append_suppressions(suppressions, &cleaned.suppressed)?;
+    write_atomically(path, &cleaned.bytes).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Fixed {
+        path: path.to_path_buf(),
+        rows_before: cleaned.rows_before,
+        rows_kept: cleaned.rows_kept,
+        rows_moved: cleaned.suppressed.len(),
+    })
+}
+
+/// Cleaned copies of the lists under `dir`, for an import; the committed files stay as they
+/// are. Every list is copied, cleaned or not.
+pub fn write_clean_copies(
+    report: &Report,
+    dir: &Path,
+    read: &ReadOptions,
+    today: &str,
+) -> Result<usize, Error> {
+    let removals = removals(report, Scope::HistoryAndPredicted);
+    let mut written = 0;
+    for list in &report.lists {
+        if list.verdict == Verdict::BadInput {
+            continue;
+        }
+        let path: &Path = &list.path;
+        let bytes = std::fs::read(path).map_err(|source| Error::Path {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let rows = removals.get(path).map(Vec::as_slice).unwrap_or_default();
+        let cleaned = clean(path, &bytes, rows, read, today);
+        let target = dir.join(relative(path));
+        let write_error = |source| Error::Write {
+            path: target.clone(),
+            source,
+        };
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(write_error)?;
+        }
+        write_atomically(&target, &cleaned.bytes).map_err(write_error)?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// A path under the output directory: absolute paths and `..` are not let out of it.
+fn relative(path: &Path) -> PathBuf {
+    path.components()
+        .filter_map(|part| match part {
+            std::path::Component::Normal(name) => Some(name),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The addresses to suppress at the email provider: historic hard, repeated soft, and
+/// addresses on domains that take no mail (bad syntax is left out: a provider cannot import
+/// an address it cannot parse). A `.txt` file gets one address per line; anything else a CSV
+/// with `email` and `reason` columns.
+pub fn write_suppression_import(
+    report: &Report,
+    path: &Path,
+    read: &ReadOptions,
+) -> Result<usize, Error> {
+    let mut addresses: BTreeMap<String, String> = BTreeMap::new();
+    for (file, rows) in removals(report, Scope::HistoryAndPredicted) {
+        let rows: Vec<Removal> = rows
+            .into_iter()
+            .filter(|r| {
+                matches!(r.reason, "historic-hard" | "repeated-soft") || is_domain_code(r.reason)
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let bytes = std::fs::read(&file).map_err(|source| Error::Path {
+            path: file.clone(),
+            source,
+        })?;
+        for row in clean(&file, &bytes, &rows, read, "").suppressed {
+            addresses
+                .entry(row.address.to_lowercase())
+                .or_insert(row.reason);
+        }
+    }
+    let mut out = Vec::new();
+    let plain = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("txt"));
+    if plain {
+        for address in addresses.keys() {
+            out.extend_from_slice(csv_safe(address).as_bytes());
+            out.push(b'\n');
+        }
+    } else {
+        let mut writer = csv::Writer::from_writer(&mut out);
+        let csv_error = |error: csv::Error| Error::Write {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(error),
+        };
+        writer
+            .write_record(["email", "reason"])
+            .map_err(csv_error)?;
+        for (address, reason) in &addresses {
+            writer
+                .write_record([csv_safe(address).as_ref(), reason.as_str()])
+                .map_err(csv_error)?;
+        }
+        writer.flush().map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    write_atomically(path, &out).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(addresses.len())
+}
+
+fn is_domain_code(code: &str) -> bool {
+    matches!(
+        code,
+        "null-mx" | "domain-not-found" | "no-mail-host" | "mx-unusable"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn removal(line: u64) -> Removal {
+        Removal {
+            line,
+            reason: "historic-hard",
+            evidence: "550 5.1.1 user unknown".to_owned(),
+            date: Some("2026-03-02".to_owned()),
+        }
+    }
+
+    fn cleaned(name: &str, bytes: &[u8], lines: &[u64]) -> Cleaned {
+        let removals: Vec<Removal> = lines.iter().map(|&l| removal(l)).collect();
+        clean(
+            Path::new(name),
+            bytes,
+            &removals,
+            &ReadOptions::default(),
+            "2026-11-27",
+        )
+    }
+
+    #[test]
+    fn only_the_removed_rows_change_crlf_bom_quotes_and_all() {
+        let original = b"\xEF\xBB\xBFname,email\r\n\"Ann\r\nLee\",ann@x.de\r\nBob,bob@x.de\r\n\"Carl\",\"carl@x.de\"\r\n";
+        let out = cleaned("a.csv", original, &[3]);
+        assert_eq!(
+            out.bytes,
+            b"\xEF\xBB\xBFname,email\r\nBob,bob@x.de\r\n\"Carl\",\"carl@x.de\"\r\n"
+        );
+        assert_eq!(out.suppressed[0].address, "ann@x.de");
+        assert_eq!(out.suppressed[0].source, "a.csv:3");
+        assert_eq!((out.rows_before, out.rows_kept), (3, 2));
+    }
+
+    #[test]
+    fn no_trailing_newline_stays_so() {
+        let out = cleaned("a.csv", b"email\nann@x.de\nbob@x.de", &[3]);
+        assert_eq!(out.bytes, b"email\nann@x.de");
+        let out = cleaned("a.txt", b"ann@x.de\r\nbob@x.de", &[2]);
+        assert_eq!(out.bytes, b"ann@x.de");
+        let out = cleaned("a.txt", b"ann@x.de\nbob@x.de\n", &[1]);
+        assert_eq!(out.bytes, b"bob@x.de\n");
+        // Removing a row in the middle keeps the missing final newline missing.
+        let out = cleaned("a.txt", b"ann@x.de\nbob@x.de\ncarl@x.de", &[2]);
+        assert_eq!(out.bytes, b"ann@x.de\ncarl@x.de");
+    }
+
+    #[test]
+    fn comments_and_blank_lines_are_kept() {
+        let out = cleaned("a.txt", b"# list\n\nann@x.de\n  bob@x.de  \n", &[4]);
+        assert_eq!(out.bytes, b"# list\n\nann@x.de\n");
+        assert_eq!(out.suppressed[0].address, "bob@x.de");
+        assert_eq!((out.rows_before, out.rows_kept), (4, 3));
+    }
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_safe("+1"), "'+1");
+        assert_eq!(csv_safe("-2"), "'-2");
+        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_safe("ann@x.de"), "ann@x.de");
+    }
+
+    #[test]
+    fn the_suppression_file_gets_a_header_once_and_no_row_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("suppressed.csv");
+        let row = Suppressed {
+            address: "=cmd@x.de".to_owned(),
+            reason: "historic-hard".to_owned(),
+            evidence: "550".to_owned(),
+            source: "a.csv:3".to_owned(),
+            date: "2026-03-02".to_owned(),
+        };
+        append_suppressions(&path, std::slice::from_ref(&row)).unwrap();
+        append_suppressions(&path, std::slice::from_ref(&row)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "address,reason,evidence,source,date\n'=cmd@x.de,historic-hard,550,a.csv:3,2026-03-02\n"
+        );
+    }
+}

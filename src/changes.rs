@@ -4,6 +4,7 @@
 //! git is run as a program with arguments, never through a shell: file names are data.
 
 use std::collections::HashSet;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -17,15 +18,22 @@ pub struct ChangeScope {
     /// The commit changes are measured from: the merge base of REF and HEAD, so that what
     /// the base branch did since the branch point is not counted as this change.
     pub base: String,
-    /// Files changed since `base` (committed, staged, unstaged or untracked), relative to the
-    /// current directory.
+    /// Files changed since `base` (committed, staged, unstaged or untracked), canonical.
     pub changed: HashSet<PathBuf>,
+    /// The repository's top directory, canonical.
+    pub top: PathBuf,
 }
 
 impl ChangeScope {
+    /// Whether the file changed, however its path is spelled (`./lists/a.csv`, absolute, ...).
     pub fn contains(&self, path: &Path) -> bool {
-        self.changed.contains(path)
+        self.changed.contains(&canonical(path))
     }
+}
+
+/// The one spelling of a path to compare by; a path that cannot be resolved stays as given.
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn git(args: &[&str]) -> Result<Vec<u8>, String> {
@@ -51,6 +59,10 @@ fn git_error(reference: &str, detail: String) -> Error {
 /// The files changed since `reference`.
 pub fn scope(reference: &str) -> Result<ChangeScope, Error> {
     let fail = |detail| git_error(reference, detail);
+    // git would read it as one of its own options.
+    if reference.starts_with('-') {
+        return Err(fail("a revision cannot start with '-'".to_owned()));
+    }
     let base = git(&["merge-base", reference, "HEAD"]).map_err(fail)?;
     let base = String::from_utf8_lossy(&base).trim().to_owned();
     let mut changed = HashSet::new();
@@ -71,21 +83,28 @@ pub fn scope(reference: &str) -> Result<ChangeScope, Error> {
         .chain(untracked.split(|&b| b == 0))
     {
         if !name.is_empty() {
-            changed.insert(PathBuf::from(String::from_utf8_lossy(name).into_owned()));
+            // File names are bytes: taken as they are, not decoded.
+            changed.insert(canonical(Path::new(std::ffi::OsStr::from_bytes(name))));
         }
     }
+    let top = git(&["rev-parse", "--show-toplevel"]).map_err(fail)?;
+    let top = canonical(Path::new(std::ffi::OsStr::from_bytes(top.trim_ascii_end())));
     Ok(ChangeScope {
         reference: reference.to_owned(),
         base,
         changed,
+        top,
     })
 }
 
 /// The file as it was at the base, or `None` when it did not exist there.
 pub fn old_version(scope: &ChangeScope, path: &Path) -> Option<Vec<u8>> {
-    // `rev:./path` names the path relative to the current directory.
-    let spec = format!("{}:./{}", scope.base, path.display());
-    git(&["show", &spec]).ok()
+    // `rev:path` names a path from the repository's top, however the user spelled it.
+    let in_repo = canonical(path).strip_prefix(&scope.top).ok()?.to_path_buf();
+    let mut spec = std::ffi::OsString::from(format!("{}:", scope.base));
+    spec.push(in_repo.as_os_str());
+    let output = Command::new("git").arg("show").arg(&spec).output().ok()?;
+    output.status.success().then_some(output.stdout)
 }
 
 /// Paths from `--files-from`: one per line, or NUL-separated when the input holds a NUL
@@ -111,12 +130,8 @@ pub fn read_file_list(source: &str) -> Result<Vec<PathBuf>, Error> {
     let separator = if bytes.contains(&0) { 0 } else { b'\n' };
     Ok(bytes
         .split(|&b| b == separator)
-        .map(|name| {
-            String::from_utf8_lossy(name)
-                .trim_end_matches('\r')
-                .to_owned()
-        })
-        .filter(|name| !name.trim().is_empty())
-        .map(PathBuf::from)
+        .map(|name| name.strip_suffix(b"\r").unwrap_or(name))
+        .filter(|name| !name.iter().all(u8::is_ascii_whitespace))
+        .map(|name| PathBuf::from(std::ffi::OsStr::from_bytes(name)))
         .collect())
 }

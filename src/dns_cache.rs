@@ -79,6 +79,7 @@ impl DnsCache {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
         };
+        std::fs::create_dir_all(dir)?;
         let mut temp = tempfile::NamedTempFile::new_in(dir)?;
         serde_json::to_writer(&mut temp, &file)?;
         temp.write_all(b"\n")?;

@@ -473,9 +473,10 @@ async fn resolve_domain(shared: &Shared, domain: &str) -> DomainCheck {
         Ok(name) => name,
         Err(detail) => return unknown(detail),
     };
+    // An answer without a TTL (a negative answer without an SOA) is used but not cached.
     let definitive = |verdict: DomainVerdict, ttl: Option<u32>| DomainCheck {
         verdict,
-        expires: Some(shared.now + i64::from(ttl.unwrap_or(shared.max_age).min(shared.max_age))),
+        expires: ttl.map(|ttl| shared.now + i64::from(ttl.min(shared.max_age))),
         cached: false,
     };
     match lookup(shared, shared.resolver.mx_lookup(name.clone()).await) {
@@ -490,7 +491,7 @@ async fn resolve_domain(shared: &Shared, domain: &str) -> DomainCheck {
                 })
                 .collect();
             match mx.as_slice() {
-                [] => implicit_mx(shared, name, definitive).await,
+                [] => implicit_mx(shared, name, ttl, definitive).await,
                 [(0, exchange)] if exchange.is_root() => definitive(DomainVerdict::NullMx, ttl),
                 _ => mx_hosts(shared, mx, ttl, definitive).await,
             }
@@ -498,7 +499,9 @@ async fn resolve_domain(shared: &Shared, domain: &str) -> DomainCheck {
         Err(Failure::NxDomain { negative_ttl }) => {
             definitive(DomainVerdict::DomainNotFound, negative_ttl)
         }
-        Err(Failure::NoData { .. }) => implicit_mx(shared, name, definitive).await,
+        Err(Failure::NoData { negative_ttl }) => {
+            implicit_mx(shared, name, negative_ttl, definitive).await
+        }
         Err(Failure::Transient { detail, .. }) => unknown(detail),
     }
 }
@@ -523,30 +526,77 @@ fn lookup<T>(shared: &Shared, result: Result<T, NetError>) -> Result<T, Failure>
     }
 }
 
-/// No MX: a globally routable A or AAAA receives the mail (RFC 5321 5.1).
+/// The addresses of a name, asked as A and AAAA separately: hickory's combined lookup answers
+/// with one family when the other fails, which would turn a timeout into "no address".
+struct Addresses {
+    found: Vec<IpAddr>,
+    /// The smallest TTL of what was found, or of the negative answers.
+    ttl: Option<u32>,
+    /// A transient failure on either side.
+    transient: Option<String>,
+}
+
+async fn addresses(shared: &Shared, name: &Name) -> Addresses {
+    let mut out = Addresses {
+        found: Vec::new(),
+        ttl: None,
+        transient: None,
+    };
+    let min = |a: Option<u32>, b: Option<u32>| match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    for record_type in [RecordType::A, RecordType::AAAA] {
+        match lookup(
+            shared,
+            shared.resolver.lookup(name.clone(), record_type).await,
+        ) {
+            Ok(answers) => {
+                for record in answers.answers() {
+                    let ip = match &record.data {
+                        RData::A(a) => IpAddr::V4(a.0),
+                        RData::AAAA(aaaa) => IpAddr::V6(aaaa.0),
+                        _ => continue, // a CNAME on the way
+                    };
+                    out.found.push(ip);
+                    out.ttl = min(out.ttl, Some(record.ttl));
+                }
+            }
+            Err(Failure::NxDomain { negative_ttl } | Failure::NoData { negative_ttl }) => {
+                out.ttl = min(out.ttl, negative_ttl);
+            }
+            Err(Failure::Transient { detail, .. }) => out.transient = Some(detail),
+        }
+    }
+    out
+}
+
+/// No MX: a globally routable A or AAAA receives the mail (RFC 5321 5.1). `mx_ttl` is the
+/// TTL of the answer that said there is no MX: the verdict lasts no longer than it.
 async fn implicit_mx(
     shared: &Shared,
     name: Name,
+    mx_ttl: Option<u32>,
     definitive: impl Fn(DomainVerdict, Option<u32>) -> DomainCheck,
 ) -> DomainCheck {
-    match lookup(shared, shared.resolver.lookup_ip(name).await) {
-        Ok(addresses) => {
-            let ttl = addresses.as_lookup().answers().iter().map(|r| r.ttl).min();
-            if addresses.iter().any(|ip| is_globally_routable(&ip)) {
-                definitive(DomainVerdict::ImplicitMx, ttl)
-            } else {
-                definitive(DomainVerdict::NoMailHost, ttl)
-            }
-        }
-        Err(Failure::NxDomain { negative_ttl } | Failure::NoData { negative_ttl }) => {
-            definitive(DomainVerdict::NoMailHost, negative_ttl)
-        }
-        Err(Failure::Transient { detail, .. }) => DomainCheck {
+    let found = addresses(shared, &name).await;
+    let ttl = match (found.ttl, mx_ttl) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        // Without the MX answer's TTL, the verdict is used but not kept.
+        _ => None,
+    };
+    if found.found.iter().any(is_globally_routable) {
+        return definitive(DomainVerdict::ImplicitMx, ttl);
+    }
+    // The family that could not be asked might have held the address.
+    if let Some(detail) = found.transient {
+        return DomainCheck {
             verdict: DomainVerdict::DnsUnknown { detail },
             expires: None,
             cached: false,
-        },
+        };
     }
+    definitive(DomainVerdict::NoMailHost, ttl)
 }
 
 /// MX records: usable when any host resolves to a globally routable address.
@@ -628,38 +678,29 @@ async fn resolve_host(shared: &Shared, exchange: &Name) -> HostOutcome {
         };
     }
     shared.host_lookups.fetch_add(1, Ordering::Relaxed);
-    match lookup(shared, shared.resolver.lookup_ip(exchange.clone()).await) {
-        Ok(addresses) => {
-            let ttl = addresses
-                .as_lookup()
-                .answers()
-                .iter()
-                .map(|r| r.ttl)
-                .min()
-                .unwrap_or(shared.max_age);
-            let all: Vec<IpAddr> = addresses.iter().collect();
-            if all.iter().any(is_globally_routable) {
-                HostOutcome::Usable { ttl }
-            } else {
-                let list: Vec<String> = all.iter().map(IpAddr::to_string).collect();
-                HostOutcome::Unusable {
-                    detail: format!(
-                        "{bare} resolves only to addresses that are not globally routable: {}",
-                        list.join(", ")
-                    ),
-                    ttl: Some(ttl),
-                }
-            }
-        }
-        Err(Failure::NxDomain { negative_ttl } | Failure::NoData { negative_ttl }) => {
-            HostOutcome::Unusable {
-                detail: format!("{bare} has no address"),
-                ttl: negative_ttl,
-            }
-        }
-        Err(Failure::Transient { detail, .. }) => HostOutcome::Unknown {
+    let found = addresses(shared, exchange).await;
+    if found.found.iter().any(is_globally_routable) {
+        return HostOutcome::Usable {
+            ttl: found.ttl.unwrap_or(shared.max_age),
+        };
+    }
+    if let Some(detail) = found.transient {
+        return HostOutcome::Unknown {
             detail: format!("{bare}: {detail}"),
-        },
+        };
+    }
+    let detail = if found.found.is_empty() {
+        format!("{bare} has no address")
+    } else {
+        let list: Vec<String> = found.found.iter().map(IpAddr::to_string).collect();
+        format!(
+            "{bare} resolves only to addresses that are not globally routable: {}",
+            list.join(", ")
+        )
+    };
+    HostOutcome::Unusable {
+        detail,
+        ttl: found.ttl,
     }
 }
 

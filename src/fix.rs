@@ -188,13 +188,16 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    // A new file gets the mode the umask gives (0666 asked, as any program creating a file);
+    // a replaced file keeps its own.
+    let mode = std::fs::metadata(path)
+        .map(|metadata| metadata.permissions())
+        .unwrap_or_else(|_| std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut temp = tempfile::Builder::new()
+        .permissions(mode)
+        .tempfile_in(dir)?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
-    if let Ok(metadata) = std::fs::metadata(path) {
-        // Keep the list's permissions.
-        let _ = temp.as_file().set_permissions(metadata.permissions());
-    }
     temp.persist(path).map_err(|error| error.error)?;
     if let Ok(dir) = std::fs::File::open(dir) {
         let _ = dir.sync_all();
@@ -383,8 +386,9 @@ pub fn write_suppression_import(
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("txt"));
     if plain {
+        // A plain list is not a spreadsheet: the addresses go as they are.
         for address in addresses.keys() {
-            out.extend_from_slice(csv_safe(address).as_bytes());
+            out.extend_from_slice(address.as_bytes());
             out.push(b'\n');
         }
     } else {

@@ -116,14 +116,14 @@ fn judge_row<'a>(
         Some(_) => None,
         None => domains.get(domain_of(&key)),
     };
-    // Stage order decides: bad syntax, then a domain that takes no mail (grouped per domain
-    // in phase 2), then the history.
+    // Bad syntax first; then the history, which is evidence (and what `fix` removes, DNS or
+    // not); the domain's verdict counts for the rows the history says nothing about
+    // (grouped per domain in phase 2).
     let verdict = match (error, past) {
         (Some(error), _) => Some(Box::new((
             error_if(policy.fail_on_predicted_hard),
             Reason::PredictedHard { error: *error },
         ))),
-        _ if domain.is_some_and(DomainVerdict::is_predicted_hard) => None,
         (None, Some(past)) => history_verdict(past, window, policy).map(Box::new),
         (None, None) => None,
     };
@@ -336,6 +336,7 @@ pub fn judge(
     let mut added = AddedStats::default();
     for row in rows {
         let mut row_bounces = false;
+        let judged_by_history = row.verdict.is_some();
         let shown = || row.display.as_deref().unwrap_or(&row.key).to_owned();
         if row.padded
             && let Some(severity) = level_severity(policy.whitespace)
@@ -382,7 +383,7 @@ pub fn judge(
         }
         if let Some(verdict) = row
             .domain
-            .filter(|v| !matches!(v, DomainVerdict::Mx { .. }))
+            .filter(|v| !judged_by_history && !matches!(v, DomainVerdict::Mx { .. }))
         {
             let bounces = verdict.is_predicted_hard()
                 || (policy.unknown_counts_as_bounce

@@ -53,8 +53,29 @@ pub fn ordered(report: &Report) -> Vec<&Finding> {
     findings
 }
 
+/// The path as GitHub wants it: relative to the repository root (`GITHUB_WORKSPACE`), also
+/// when bouncegate runs in a subdirectory (`working-directory`). Outside GitHub, or for a file
+/// outside the workspace, the path as given.
+pub fn in_repository(path: &Path) -> std::borrow::Cow<'_, Path> {
+    static WORKSPACE: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    let workspace = WORKSPACE.get_or_init(|| {
+        std::env::var_os("GITHUB_WORKSPACE")
+            .filter(|w| !w.is_empty())
+            .and_then(|w| std::fs::canonicalize(w).ok())
+    });
+    let relative = workspace.as_ref().and_then(|workspace| {
+        let absolute = std::fs::canonicalize(path).ok()?;
+        absolute.strip_prefix(workspace).ok().map(Path::to_path_buf)
+    });
+    match relative {
+        Some(relative) => std::borrow::Cow::Owned(relative),
+        None => std::borrow::Cow::Borrowed(path),
+    }
+}
+
 /// A path as the repository sees it: forward slashes, no `./` in front.
 pub fn repo_path(path: &Path) -> String {
+    let path = in_repository(path);
     let mut parts: Vec<String> = Vec::new();
     let mut absolute = false;
     for component in path.components() {
@@ -435,6 +456,14 @@ pub fn step_summary_with(report: &Report, links: Option<&Links>) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // Outputs
+
+/// A token for `::stop-commands::TOKEN`: random, so that nothing in the report can guess it
+/// and turn command processing back on.
+pub fn stop_token() -> String {
+    let a = RandomState::new().build_hasher().finish();
+    let b = RandomState::new().build_hasher().finish();
+    format!("bouncegate-{a:016x}{b:016x}")
+}
 
 /// A delimiter for `name<<DELIMITER` that does not occur in the value.
 fn delimiter(value: &str) -> String {

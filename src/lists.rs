@@ -151,7 +151,8 @@ pub fn glob_files(globs: &GlobSet, exclude: &GlobSet) -> Vec<PathBuf> {
         .collect()
 }
 
-fn has_list_extension(path: &Path) -> bool {
+/// `.csv`, `.tsv` or `.txt`, in any case.
+pub fn has_list_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|ext| ext.to_str())
         .is_some_and(|ext| {

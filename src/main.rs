@@ -11,7 +11,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use bouncegate::changes;
 use bouncegate::check::{self, CheckOptions};
 use bouncegate::config::{self, Config, Nameserver, Rate, Seconds};
 use bouncegate::error::Error;
@@ -20,6 +19,7 @@ use bouncegate::history::{format_day, parse_time};
 use bouncegate::lists::ReadOptions;
 use bouncegate::progress;
 use bouncegate::report::Report;
+use bouncegate::{changes, lists};
 use bouncegate::{github, sarif};
 
 /// Gate changes to committed mailing lists on predicted hard bounces, historic hard bounces
@@ -258,7 +258,18 @@ fn prepare(args: &CheckArgs) -> Result<Option<(Config, CheckOptions)>, Error> {
     };
     let mut paths = args.paths.clone();
     if let Some(source) = &args.files_from {
-        paths.extend(changes::read_file_list(source)?);
+        // A changed-file list names deleted files and files that are no lists (README.md):
+        // only existing list files are checked.
+        let (lists, others): (Vec<PathBuf>, Vec<PathBuf>) = changes::read_file_list(source)?
+            .into_iter()
+            .partition(|path| path.is_file() && lists::has_list_extension(path));
+        if !others.is_empty() && !args.quiet {
+            eprintln!(
+                "bouncegate: --files-from: {} paths that are not existing .csv, .tsv or .txt files left out",
+                others.len()
+            );
+        }
+        paths.extend(lists);
         if paths.is_empty() {
             // Nothing to check is a pass, not "check the default lists".
             print_out("bouncegate: --files-from named no file: nothing to check\n");
@@ -323,14 +334,29 @@ fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
     let text = match format {
         Format::Json => report.to_json(),
         Format::Sarif => sarif::sarif(&report),
-        // Inside GitHub Actions the human report is followed by the annotations too.
         Format::Human | Format::Github => {
-            let mut text = report.to_human(use_color(args.color), args.quiet);
-            if in_actions || matches!(format, Format::Github) {
-                text.push_str(&github::annotations(&report));
+            let human = report.to_human(use_color(args.color), args.quiet);
+            if in_actions || format == Format::Github {
+                // List data and file names are printed as they are: no line of them may be
+                // taken for a workflow command, so command processing is off around them.
+                let token = github::stop_token();
+                format!("::stop-commands::{token}\n{human}::{token}::\n")
+            } else {
+                human
             }
+        }
+    };
+    // Inside GitHub Actions the annotations come too, whatever the format: after the report,
+    // on stderr when stdout carries JSON or SARIF.
+    let annotations =
+        (in_actions || format == Format::Github).then(|| github::annotations(&report));
+    let text = match (format, annotations) {
+        (Format::Human | Format::Github, Some(annotations)) => text + &annotations,
+        (_, Some(annotations)) => {
+            eprint!("{annotations}");
             text
         }
+        (_, None) => text,
     };
     print_out(&text);
     let code = report.exit_code as u8;
@@ -352,7 +378,16 @@ fn run_fix(args: Box<FixArgs>) -> Result<u8, Error> {
     };
     let today = today();
     let mut out = String::new();
+    // The suppression file may sit among the lists; it is never a list to fix.
+    let suppressions = std::fs::canonicalize(&args.suppressions).ok();
     for (path, removals) in fix::removals(&report, scope) {
+        if suppressions.is_some() && std::fs::canonicalize(&path).ok() == suppressions {
+            out.push_str(&format!(
+                "{}: not fixed: it is the suppression file\n",
+                path.display()
+            ));
+            continue;
+        }
         let fixed = fix::fix_file(&path, &removals, &options.read, &args.suppressions, &today)?;
         out.push_str(&format!(
             "{}: {} rows moved to {} (rows before {} = kept {} + moved {})\n",

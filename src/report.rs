@@ -319,6 +319,25 @@ fn unique_across(lists: &[ListReport]) -> (usize, usize) {
     (keys.len(), bouncing.len())
 }
 
+/// List data and file names may hold control characters (a newline in a quoted cell, an
+/// escape sequence): on a terminal or in a CI log they are shown as escapes, never acted on.
+fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 fn write_finding(out: &mut String, finding: &Finding, paint: Paint) {
     let location = match finding.line {
         Some(line) => format!("{}:{line}", finding.file.display()),
@@ -332,8 +351,8 @@ fn write_finding(out: &mut String, finding: &Finding, paint: Paint) {
     let _ = writeln!(
         out,
         "{}: {label}: {}",
-        paint.bold(&location),
-        finding.message()
+        paint.bold(&visible(&location)),
+        visible(&finding.message())
     );
 }
 
@@ -359,7 +378,7 @@ fn write_list_summary(out: &mut String, list: &ListReport, policy: &Policy, pain
     let _ = writeln!(
         out,
         "{}: {verdict}: addresses {}, predicted hard {}, historic hard {}, repeated soft {}, duplicates {}; bounce rate {} (limit {})",
-        paint.bold(&list.path.display().to_string()),
+        paint.bold(&visible(&list.path.display().to_string())),
         s.addresses,
         s.predicted_hard,
         s.historic_hard,

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::domains::DomainVerdict;
 use crate::finding::{Finding, Reason, Severity};
-use crate::github::{ordered, percent_encode, repo_path};
+use crate::github::{in_repository, ordered, percent_encode, repo_path};
 use crate::report::Report;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -136,6 +136,7 @@ fn level(severity: Severity) -> &'static str {
 /// The artifact URI of a report path: repository-relative with forward slashes and no `./`,
 /// percent-encoded; an absolute path becomes a `file://` URI.
 pub fn artifact_uri(path: &Path) -> String {
+    let path = &*in_repository(path);
     let text = repo_path(path);
     if path.has_root() || matches!(path.components().next(), Some(Component::Prefix(_))) {
         let text = text.trim_start_matches('/');

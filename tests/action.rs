@@ -125,7 +125,6 @@ fn run_action(repo: &Path, inputs: &[(&str, &str)], event_base: Option<&str>) ->
     for (name, value) in inputs {
         context.insert(format!("inputs.{name}"), (*value).to_owned());
     }
-    context.insert("github.action_ref".into(), String::new());
     context.insert(
         "github.event.pull_request.base.sha".into(),
         event_base.unwrap_or_default().to_owned(),
@@ -139,6 +138,7 @@ fn run_action(repo: &Path, inputs: &[(&str, &str)], event_base: Option<&str>) ->
         ("GITHUB_ACTION_PATH", env!("CARGO_MANIFEST_DIR").to_owned()),
         ("RUNNER_TEMP", temp.path().display().to_string()),
         ("RUNNER_OS", "Linux".to_owned()),
+        ("RUNNER_ARCH", "X64".to_owned()),
     ];
     let mut stdout = String::new();
     let mut status = 0;
@@ -309,4 +309,66 @@ fn hostile_inputs_execute_nothing() {
         // The value reached bouncegate as data, and bouncegate said what it could not use.
         assert_eq!(run.status, 2, "{input}: {}", run.stdout);
     }
+}
+
+#[test]
+fn in_a_working_directory_annotations_name_repository_paths() {
+    let repo = fixture();
+    let sub = repo.path().join("team");
+    std::fs::create_dir_all(sub.join("lists")).unwrap();
+    // A file name that starts with a dash must be a path, not an option.
+    std::fs::write(sub.join("lists/-q.csv"), "email\nann@gmail\n").unwrap();
+    let run = run_action(
+        repo.path(),
+        &[
+            ("offline", "true"),
+            ("working-directory", "team"),
+            ("paths", "lists/-q.csv"),
+        ],
+        None,
+    );
+    assert_eq!(run.status, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("::error file=team/lists/-q.csv,line=2,"),
+        "annotations are relative to the repository root:\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn list_data_cannot_inject_workflow_commands() {
+    let repo = fixture();
+    std::fs::write(
+        repo.path().join("lists/evil.csv"),
+        "email\n\"x@y\n::error file=a.txt,line=1::INJECTED\"\n",
+    )
+    .unwrap();
+    let run = run_action(
+        repo.path(),
+        &[("offline", "true"), ("paths", "lists/evil.csv")],
+        None,
+    );
+    // The raw report is printed between ::stop-commands:: and its token, so the runner
+    // ignores a command inside it; the escaped annotations come after.
+    let stop = run
+        .stdout
+        .lines()
+        .position(|line| line.starts_with("::stop-commands::"))
+        .expect("command processing is stopped around the report");
+    let token = run.stdout.lines().nth(stop).unwrap()["::stop-commands::".len()..].to_owned();
+    let resume = run
+        .stdout
+        .lines()
+        .position(|line| line == format!("::{token}::"))
+        .expect("and resumed after it");
+    for (n, line) in run.stdout.lines().enumerate() {
+        if line.starts_with("::error file=a.txt") {
+            assert!(
+                stop < n && n < resume,
+                "an injected command outside the stopped part: {line}"
+            );
+        }
+    }
+    assert!(token.len() > 30, "the token is long and random: {token}");
 }

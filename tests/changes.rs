@@ -141,6 +141,26 @@ fn a_bad_revision_is_a_usage_error() {
         stderr.contains("--changed-since \"no-such-branch\""),
         "{stderr}"
     );
+
+    // A revision that git would take for one of its options.
+    let output = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+        .args(["check", "lists", "--offline", "--changed-since=--octopus"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot start with '-'"));
+}
+
+#[test]
+fn a_changed_list_is_found_however_its_path_is_spelled() {
+    let dir = fixture();
+    let absolute = dir.path().join("lists");
+    for spelling in [absolute.to_str().unwrap(), "./lists", "lists/../lists"] {
+        let (code, report) = check(dir.path(), &[spelling, "--changed-since", "main"]);
+        assert_eq!(code, Some(1), "{spelling}");
+        assert_eq!(report["scope"]["lists_changed"], 1, "{spelling}");
+    }
 }
 
 #[test]

@@ -118,6 +118,35 @@ fn servfail_and_silence_are_unknown_never_hard() {
 }
 
 #[test]
+fn a_failed_address_family_is_unknown_and_an_answer_without_ttl_is_not_cached() {
+    // MX: NODATA, A: NODATA, AAAA: SERVFAIL. The AAAA might have held the mail host: unknown.
+    let server = dns_server::nodata_except(28);
+    let report = check(&["half.fixture.net"], &options(&server));
+    assert_eq!(code(&report, "half.fixture.net"), "dns-unknown");
+
+    // Everything NODATA, but without an SOA: no-mail-host for this run, kept nowhere.
+    let dir = tempfile::tempdir().unwrap();
+    let server = dns_server::nodata_except(0);
+    let mut with_cache = options(&server);
+    with_cache.cache_file = Some(dir.path().join("nested/cache.json"));
+    let report = check(&["bare.fixture.net"], &with_cache);
+    assert_eq!(code(&report, "bare.fixture.net"), "no-mail-host");
+    let stored: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("nested/cache.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        stored["entries"],
+        serde_json::json!({}),
+        "no TTL, no cache entry"
+    );
+    assert!(
+        report.notes.is_empty(),
+        "the cache's folder is created: {:?}",
+        report.notes
+    );
+}
+
+#[test]
 fn the_cache_keeps_definitive_answers_never_unknowns_and_expired_ones_are_asked_again() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("dns-cache.json");

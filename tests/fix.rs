@@ -234,3 +234,33 @@ fn killed_at_any_moment_no_row_is_lost() {
         );
     }
 }
+
+#[test]
+fn a_suppression_file_among_the_lists_is_never_fixed_as_a_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir(root.join("lists")).unwrap();
+    std::fs::write(root.join("history.csv"), HISTORY).unwrap();
+    std::fs::write(root.join("lists/a.txt"), "ann@gmail.com\nbob@gmail.com\n").unwrap();
+    let args = [
+        "fix",
+        "lists",
+        "--history",
+        "history.csv",
+        "--suppressions",
+        "lists/suppressed.csv",
+    ];
+    for _ in 0..2 {
+        let output = bouncegate(root, &args);
+        assert_eq!(output.status.code(), Some(0));
+    }
+    let suppressed = std::fs::read_to_string(root.join("lists/suppressed.csv")).unwrap();
+    assert!(
+        suppressed.contains("bob@gmail.com,historic-hard"),
+        "{suppressed}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("lists/a.txt")).unwrap(),
+        "ann@gmail.com\n"
+    );
+}

@@ -105,6 +105,60 @@ pub fn servfail() -> TestDns {
     }
 }
 
+/// A UDP responder that answers NOERROR with no records (NODATA, and no SOA) to every query,
+/// except queries of `failing_type` (28 for AAAA), which get SERVFAIL.
+pub fn nodata_except(failing_type: u16) -> TestDns {
+    let runtime = runtime();
+    let addr = runtime.block_on(async {
+        let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind UDP");
+        let addr = socket.local_addr().expect("UDP address");
+        tokio::spawn(async move {
+            let mut buffer = [0u8; 4096];
+            while let Ok((len, from)) = socket.recv_from(&mut buffer).await {
+                let Some(qtype) = query_type(&buffer[..len]) else {
+                    continue;
+                };
+                let reply = &mut buffer[..len];
+                reply[2] = (reply[2] | 0x80) & !0x02; // QR, not truncated
+                reply[3] = (reply[3] & 0xF0) | if qtype == failing_type { 2 } else { 0 };
+                reply[3] |= 0x80; // RA
+                // No answer, authority or additional records: only the question stays.
+                for count in &mut reply[6..12] {
+                    *count = 0;
+                }
+                let question_end = question_end(reply).unwrap_or(len);
+                let _ = socket.send_to(&reply[..question_end], from).await;
+            }
+        });
+        addr
+    });
+    TestDns {
+        addr,
+        _server: None,
+        _socket: None,
+        runtime: Some(runtime),
+    }
+}
+
+/// The end of the question section of a DNS message.
+fn question_end(message: &[u8]) -> Option<usize> {
+    let mut i = 12;
+    loop {
+        let len = *message.get(i)? as usize;
+        i += 1;
+        if len == 0 {
+            break;
+        }
+        i += len;
+    }
+    Some(i + 4).filter(|&end| end <= message.len())
+}
+
+fn query_type(message: &[u8]) -> Option<u16> {
+    let end = question_end(message)?;
+    Some(u16::from_be_bytes([message[end - 4], message[end - 3]]))
+}
+
 /// A bound UDP socket that is never read: every query times out.
 pub fn silent() -> TestDns {
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind UDP");

@@ -16,7 +16,8 @@ use crate::config::Config;
 use crate::domains::{self, DnsOptions};
 use crate::error::Error;
 use crate::gate::{self, KeySet, ListReport, Window};
-use crate::history::{self, UnixSeconds};
+use crate::history::{self, HistoryOptions, UnixSeconds};
+use crate::import::Source;
 use crate::lists::{self, ListFile, ReadOptions};
 use crate::report::{HistorySummary, Report, ScopeSummary, Timings};
 use crate::syntax::{self, CheckedCell};
@@ -34,6 +35,21 @@ pub struct CheckOptions {
     /// Check only the lists changed since this git revision, and judge the addresses the
     /// change adds on their own.
     pub changed_since: Option<String>,
+    /// Read every history file as this format instead of detecting it.
+    pub history_format: Option<Source>,
+    /// The year of a syslog-stamped mail log's last line.
+    pub log_year: Option<i32>,
+}
+
+impl CheckOptions {
+    fn history_options(&self, config: &Config) -> HistoryOptions {
+        HistoryOptions {
+            syntax: config.syntax,
+            format: self.history_format,
+            log_year: self.log_year,
+            all_evidence: false,
+        }
+    }
 }
 
 pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
@@ -75,7 +91,11 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
         },
         || {
             let started = Instant::now();
-            let history = history::load(&history_paths, &config.rules, config.syntax);
+            let history = history::load(
+                &history_paths,
+                &config.rules,
+                options.history_options(config),
+            );
             (history, started.elapsed())
         },
     );

@@ -4,7 +4,6 @@
 //! rename), and merge with what another run wrote meanwhile, so the file is never corrupt.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -75,16 +74,9 @@ impl DnsCache {
             version: VERSION,
             entries,
         };
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        std::fs::create_dir_all(dir)?;
-        let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-        serde_json::to_writer(&mut temp, &file)?;
-        temp.write_all(b"\n")?;
-        temp.as_file().sync_all()?;
-        temp.persist(path).map_err(|error| error.error)?;
+        let mut bytes = serde_json::to_vec(&file)?;
+        bytes.push(b'\n');
+        crate::write::write_atomically(path, &bytes)?;
         Ok(())
     }
 }

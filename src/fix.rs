@@ -7,9 +7,7 @@
 //! the list is replaced atomically (a temporary file in the same directory, fsync, rename), so
 //! a run killed at any point leaves each list old or new, and every row in one of the two.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
@@ -18,6 +16,7 @@ use crate::gate::Verdict;
 use crate::history::format_day;
 use crate::lists::{self, ReadOptions};
 use crate::report::Report;
+pub use crate::write::{csv_safe, write_atomically};
 
 /// What gets removed from the lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,40 +177,6 @@ pub fn clean(
         rows_before,
         bytes: out,
         suppressed,
-    }
-}
-
-/// Replace `path` with `bytes` atomically: a temporary file beside it, fsync, rename, and an
-/// fsync of the directory so the rename itself survives a crash.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    // A new file gets the mode the umask gives (0666 asked, as any program creating a file);
-    // a replaced file keeps its own.
-    let mode = std::fs::metadata(path)
-        .map(|metadata| metadata.permissions())
-        .unwrap_or_else(|_| std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut temp = tempfile::Builder::new()
-        .permissions(mode)
-        .tempfile_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|error| error.error)?;
-    if let Ok(dir) = std::fs::File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
-}
-
-/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a tab or CR first) gets a
-/// leading `'`, so it stays text.
-pub fn csv_safe(cell: &str) -> Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{cell}"))
-    } else {
-        Cow::Borrowed(cell)
     }
 }
 
@@ -480,15 +445,6 @@ mod tests {
         assert_eq!(out.bytes, b"# list\n\nann@x.de\n");
         assert_eq!(out.suppressed[0].address, "bob@x.de");
         assert_eq!((out.rows_before, out.rows_kept), (4, 3));
-    }
-
-    #[test]
-    fn formulas_are_neutralised() {
-        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(csv_safe("+1"), "'+1");
-        assert_eq!(csv_safe("-2"), "'-2");
-        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_safe("ann@x.de"), "ann@x.de");
     }
 
     #[test]

@@ -548,6 +548,9 @@ pub(crate) mod tests {
                 text: format!("smtp; 550 5.1.1 user unknown ({tag})"),
                 reason: crate::rules::Reason::UserUnknown,
                 rule: None,
+                source: None,
+                source_verdict: None,
+                already_suppressed: false,
             },
         }
     }

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::codes::{self, EnhancedCode, ReplyCode};
 use crate::error::Error;
+use crate::import::{self, ImportOptions, Source};
 use crate::lists::find_header;
 use crate::rules::{Action, BounceInput, Reason, RuleSet};
 use crate::syntax::{self, SyntaxOptions};
@@ -56,6 +57,16 @@ pub struct Evidence {
     pub reason: Reason,
     /// The name of the rule that matched, if any.
     pub rule: Option<Arc<str>>,
+    /// The export it came from, when not the generic CSV.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// The source's own verdict, verbatim, beside ours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_verdict: Option<String>,
+    /// The provider only re-suppressed an address it had already suppressed: no new bounce,
+    /// but proof the address is suppressed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub already_suppressed: bool,
 }
 
 impl Evidence {
@@ -132,6 +143,11 @@ pub enum HistoryRowProblem {
     UndatedSoft {
         count: usize,
     },
+    /// A record of a provider's export that could not be read, or the whole file.
+    Import {
+        format: &'static str,
+        message: String,
+    },
 }
 
 impl fmt::Display for HistoryRowProblem {
@@ -156,6 +172,9 @@ impl fmt::Display for HistoryRowProblem {
             HistoryRowProblem::NoBounceInfo => f.write_str(
                 "has no reply code, enhanced code or diagnostic text: nothing to classify; the row is not used",
             ),
+            HistoryRowProblem::Import { format, message } => {
+                write!(f, "({format}) {message}")
+            }
             HistoryRowProblem::UndatedSoft { count } => write!(
                 f,
                 "holds {} without a time, which cannot be placed in the soft-bounce window and are not counted: add a time column (timestamp, date, created)",
@@ -175,6 +194,7 @@ impl HistoryRowProblem {
             HistoryRowProblem::BadEnhancedCode { .. } => "history-bad-enhanced-code",
             HistoryRowProblem::NoBounceInfo => "history-no-bounce-info",
             HistoryRowProblem::UndatedSoft { .. } => "history-undated-soft",
+            HistoryRowProblem::Import { .. } => "history-unreadable",
         }
     }
 }
@@ -216,11 +236,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
                     path: path.clone(),
                     source: error.into(),
                 })?;
-                let is_csv = entry
-                    .path()
-                    .extension()
-                    .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"));
-                if entry.file_type().is_file() && is_csv {
+                if entry.file_type().is_file() && is_history_file(entry.path()) {
                     files.push(entry.path().to_path_buf());
                 }
             }
@@ -233,34 +249,91 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     Ok(files)
 }
 
+/// Files a directory walk takes for bounce histories: the generic CSV, the providers' JSON
+/// exports, mail logs (rotated ones too: `mail.log.1`) and bounce messages. Other files (a
+/// README) are left alone; any file named explicitly is read.
+fn is_history_file(path: &Path) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        "csv", "tsv", "json", "jsonl", "ndjson", "log", "eml", "mbox",
+    ];
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if name.starts_with('.') {
+        return false;
+    }
+    let by_extension = path
+        .extension()
+        .and_then(|ext| ext.to_str())
+        .is_some_and(|ext| {
+            EXTENSIONS
+                .iter()
+                .any(|known| ext.eq_ignore_ascii_case(known))
+        });
+    by_extension || name.starts_with("mail.log") || name.starts_with("maillog") || name == "mbox"
+}
+
 /// A history row read and classified, before it is summed up.
-struct Event {
-    key: String,
-    action: Action,
+pub struct Event {
+    pub key: String,
+    /// The normalised address as shown (the key may have a case-folded local part).
+    pub address: String,
+    pub action: Action,
     sender_block: bool,
+    pub time: Option<UnixSeconds>,
+    /// Kept only for bounces that suppress or count, unless [`HistoryOptions::all_evidence`]:
+    /// the others say nothing about the address.
+    pub evidence: Option<Evidence>,
+}
+
+/// How to read history files.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HistoryOptions {
+    pub syntax: SyntaxOptions,
+    /// Read every file as this format instead of detecting it (`--history-format`).
+    pub format: Option<Source>,
+    /// The year of a syslog-stamped mail log's last line (`--log-year`).
+    pub log_year: Option<i32>,
+    /// Keep the evidence of every event (for `history import`), not only of those that count.
+    pub all_evidence: bool,
+}
+
+/// One bounce as read from a file, before the rules and the policy.
+struct RawBounce<'a> {
+    line: u64,
+    address: &'a str,
     time: Option<UnixSeconds>,
-    /// Kept only for bounces that suppress or count: the others say nothing about the address.
-    evidence: Option<Evidence>,
+    reply: Option<ReplyCode>,
+    enhanced: Option<EnhancedCode>,
+    text: &'a str,
+    source: Option<Source>,
+    source_verdict: Option<&'a str>,
+    already_suppressed: bool,
 }
 
 /// The cells of one history row that the rules read, in one allocation: address, time,
-/// reply code, enhanced code, diagnostic.
+/// reply code, enhanced code, diagnostic, and (in files `history import` wrote) source,
+/// source verdict, already suppressed.
 struct RowCells {
     line: u64,
     text: String,
-    ends: [usize; 5],
+    ends: [usize; 8],
 }
 
 impl RowCells {
     fn new(record: &Record<'_>, columns: &Columns) -> RowCells {
         let mut text = String::new();
-        let mut ends = [0; 5];
+        let mut ends = [0; 8];
         let wanted = [
             Some(columns.address),
             columns.time,
             columns.reply,
             columns.enhanced,
             columns.text,
+            columns.source,
+            columns.source_verdict,
+            columns.already_suppressed,
         ];
         for (end, column) in ends.iter_mut().zip(wanted) {
             if let Some(field) = column.and_then(|c| record.field(c)) {
@@ -275,7 +348,7 @@ impl RowCells {
         }
     }
 
-    /// Cell `index` (0 address .. 4 diagnostic); `None` when empty or absent.
+    /// Cell `index` (0 address .. 7 already suppressed); `None` when empty or absent.
     fn get(&self, index: usize) -> Option<&str> {
         let start = if index == 0 { 0 } else { self.ends[index - 1] };
         let cell = &self.text[start..self.ends[index]];
@@ -284,10 +357,10 @@ impl RowCells {
 }
 
 /// Read and classify every history file, in parallel, and sum the events up per address.
-pub fn load(files: &[PathBuf], rules: &RuleSet, syntax: SyntaxOptions) -> History {
+pub fn load(files: &[PathBuf], rules: &RuleSet, options: HistoryOptions) -> History {
     let per_file: Vec<(usize, Vec<Event>, Vec<HistoryProblem>)> = files
         .par_iter()
-        .map(|path| read_file(path, rules, syntax))
+        .map(|path| read_file(path, rules, options))
         .collect();
     let mut history = History {
         files: files.to_vec(),
@@ -341,13 +414,17 @@ struct Columns {
     reply: Option<usize>,
     enhanced: Option<usize>,
     text: Option<usize>,
+    source: Option<usize>,
+    source_verdict: Option<usize>,
+    already_suppressed: Option<usize>,
     count: usize,
 }
 
-fn read_file(
+/// Read one history file of any known format: its rows read, events and problems.
+pub fn read_file(
     path: &Path,
     rules: &RuleSet,
-    syntax: SyntaxOptions,
+    options: HistoryOptions,
 ) -> (usize, Vec<Event>, Vec<HistoryProblem>) {
     let file: Arc<Path> = Arc::from(path);
     let whole = |problem: InputProblem| {
@@ -367,6 +444,18 @@ fn read_file(
             });
         }
     };
+    if let Some(source) = options.format.or_else(|| import::detect(&bytes)) {
+        let modified = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs() as i64);
+        let import_options = ImportOptions {
+            log_year: options.log_year,
+            file_modified: modified,
+        };
+        return read_imported(&file, &bytes, source, &import_options, rules, options);
+    }
     let bytes = match table::decode_prelude(&bytes) {
         Ok(bytes) => bytes,
         Err(problem) => return whole(problem),
@@ -431,7 +520,7 @@ fn read_file(
     let results: Vec<Result<Event, HistoryProblem>> = rows
         .par_iter()
         .map(|row| {
-            read_event(row, rules, syntax, &file).map_err(|problem| HistoryProblem {
+            read_event(row, rules, options, &file).map_err(|problem| HistoryProblem {
                 file: file.clone(),
                 line: row.line,
                 problem,
@@ -447,6 +536,12 @@ fn read_file(
         }
     }
     problems.sort_by_key(|problem| problem.line);
+    say_undated(&file, &events, &mut problems);
+    (rows_read, events, problems)
+}
+
+/// Soft bounces without a time are read, but the policy cannot weigh them: said once a file.
+fn say_undated(file: &Arc<Path>, events: &[Event], problems: &mut Vec<HistoryProblem>) {
     let undated = events
         .iter()
         .filter(|event| event.action == Action::Count && event.time.is_none())
@@ -460,7 +555,79 @@ fn read_file(
             whole_file: false,
         });
     }
-    (rows_read, events, problems)
+}
+
+/// A file in one of the providers' formats (see [`crate::import`]).
+fn read_imported(
+    file: &Arc<Path>,
+    bytes: &[u8],
+    source: Source,
+    import_options: &ImportOptions,
+    rules: &RuleSet,
+    options: HistoryOptions,
+) -> (usize, Vec<Event>, Vec<HistoryProblem>) {
+    let imported = match import::import(bytes, source, import_options) {
+        Ok(imported) => imported,
+        Err(error) => {
+            let problem = HistoryProblem {
+                file: file.clone(),
+                line: error.line().unwrap_or(1),
+                problem: HistoryRowProblem::Import {
+                    format: source.name(),
+                    message: error.to_string(),
+                },
+                whole_file: true,
+            };
+            return (0, Vec::new(), vec![problem]);
+        }
+    };
+    let mut problems: Vec<HistoryProblem> = imported
+        .problems
+        .iter()
+        .map(|problem| HistoryProblem {
+            file: file.clone(),
+            line: problem.line.max(1),
+            problem: HistoryRowProblem::Import {
+                format: source.name(),
+                message: problem.to_string(),
+            },
+            whole_file: false,
+        })
+        .collect();
+    let rows = imported.events.len() + imported.problems.len();
+    let results: Vec<Result<Event, HistoryProblem>> = imported
+        .events
+        .par_iter()
+        .map(|event| {
+            let raw = RawBounce {
+                line: event.line,
+                address: event.address.trim(),
+                time: event.time,
+                reply: event.reply.and_then(ReplyCode::new),
+                enhanced: event.enhanced.as_deref().and_then(|code| code.parse().ok()),
+                text: &event.text,
+                source: Some(event.source),
+                source_verdict: Some(event.source_verdict.as_str()),
+                already_suppressed: event.already_suppressed,
+            };
+            classify_bounce(raw, rules, options, file).map_err(|problem| HistoryProblem {
+                file: file.clone(),
+                line: event.line.max(1),
+                problem,
+                whole_file: false,
+            })
+        })
+        .collect();
+    let mut events = Vec::with_capacity(results.len());
+    for result in results {
+        match result {
+            Ok(event) => events.push(event),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    problems.sort_by_key(|problem| problem.line);
+    say_undated(file, &events, &mut problems);
+    (rows, events, problems)
 }
 
 fn find_columns(header: &Record<'_>) -> Result<Columns, InputProblem> {
@@ -479,11 +646,15 @@ fn find_columns(header: &Record<'_>) -> Result<Columns, InputProblem> {
             reply,
             enhanced,
             text,
+            source: find(&["source"]),
+            source_verdict: find(&["sourceverdict"]),
+            already_suppressed: find(&["alreadysuppressed"]),
             count: names.len(),
         }),
         _ => Err(InputProblem::MissingColumns {
             detail: format!(
-                "is not a bounce history: expected a header naming the address (email, recipient, address) and a code or a diagnostic (smtp_code, reply_code, code, enhanced_code, status, diagnostic, reason, message); found {}",
+                "{} (email, recipient or address, and smtp_code, reply_code, code, enhanced_code, status, diagnostic, reason or message); its first row has {}",
+                import::ImportError::UnknownFormat,
                 names
                     .iter()
                     .map(|n| format!("'{n}'"))
@@ -497,21 +668,10 @@ fn find_columns(header: &Record<'_>) -> Result<Columns, InputProblem> {
 fn read_event(
     row: &RowCells,
     rules: &RuleSet,
-    syntax_options: SyntaxOptions,
+    options: HistoryOptions,
     file: &Arc<Path>,
 ) -> Result<Event, HistoryRowProblem> {
     let cell = |index: usize| row.get(index);
-    let raw_address = cell(0).unwrap_or_default();
-    let address = syntax::check_address(raw_address, syntax_options).map_err(|error| {
-        HistoryRowProblem::BadAddress {
-            address: raw_address.to_owned(),
-            why: if raw_address.is_empty() {
-                "is empty".to_owned()
-            } else {
-                error.to_string()
-            },
-        }
-    })?;
     let time = cell(1)
         .map(|value| {
             parse_time(value).ok_or_else(|| HistoryRowProblem::BadTime {
@@ -520,9 +680,9 @@ fn read_event(
         })
         .transpose()?;
     let text = cell(4).unwrap_or_default();
-    // Columns win over the text; a code column may hold both codes (`550 5.1.1`).
-    let (text_reply, text_enhanced) = codes::find_codes(text);
-    let (mut reply, mut enhanced) = (text_reply, text_enhanced);
+    // Columns win over the text (read in `classify_bounce`); a code column may hold both
+    // codes (`550 5.1.1`).
+    let (mut reply, mut enhanced) = (None, None);
     if let Some(value) = cell(2) {
         match value.parse::<ReplyCode>() {
             Ok(code) => reply = Some(code),
@@ -550,29 +710,89 @@ fn read_event(
                 })?,
         );
     }
-    if reply.is_none() && enhanced.is_none() && text.is_empty() {
+    let raw = RawBounce {
+        line: row.line,
+        address: cell(0).unwrap_or_default(),
+        time,
+        reply,
+        enhanced,
+        text,
+        source: cell(5).and_then(|name| import::parse_format_name(name).ok()),
+        source_verdict: cell(6),
+        already_suppressed: cell(7).is_some_and(|v| v.eq_ignore_ascii_case("true")),
+    };
+    classify_bounce(raw, rules, options, file)
+}
+
+/// Normalise the address, classify the bounce by the rules, keep the evidence.
+fn classify_bounce(
+    raw: RawBounce<'_>,
+    rules: &RuleSet,
+    options: HistoryOptions,
+    file: &Arc<Path>,
+) -> Result<Event, HistoryRowProblem> {
+    let address = syntax::check_address(raw.address, options.syntax).map_err(|error| {
+        HistoryRowProblem::BadAddress {
+            address: raw.address.to_owned(),
+            why: if raw.address.is_empty() {
+                "is empty".to_owned()
+            } else {
+                error.to_string()
+            },
+        }
+    })?;
+    // Codes the source did not give may stand in its text.
+    let (reply, enhanced) = match (raw.reply, raw.enhanced) {
+        (Some(reply), Some(enhanced)) => (Some(reply), Some(enhanced)),
+        (reply, enhanced) => {
+            let (text_reply, text_enhanced) = codes::find_codes(raw.text);
+            let reply = reply.or(text_reply);
+            // An enhanced code from the text must agree with the reply code's class.
+            let text_enhanced =
+                text_enhanced.filter(|code| reply.is_none_or(|r| r.class() == code.class));
+            (reply, enhanced.or(text_enhanced))
+        }
+    };
+    if reply.is_none() && enhanced.is_none() && raw.text.is_empty() && !raw.already_suppressed {
         return Err(HistoryRowProblem::NoBounceInfo);
     }
     let classification = rules.classify(BounceInput {
         reply,
         enhanced,
-        text,
+        text: raw.text,
     });
-    let evidence = (classification.action != Action::Ignore).then(|| Evidence {
+    // A provider's own suppression is proof enough, whatever the codes say.
+    let action = if raw.already_suppressed {
+        Action::Suppress
+    } else {
+        classification.action
+    };
+    let keep = options.all_evidence || action != Action::Ignore;
+    let evidence = keep.then(|| Evidence {
         file: file.clone(),
-        line: row.line,
-        time,
+        line: raw.line,
+        time: raw.time,
         reply: reply.map(ReplyCode::value),
         enhanced,
-        text: text.chars().take(MAX_EVIDENCE_CHARS).collect(),
+        // Shown in findings: cut. Kept by `history import`: whole.
+        text: if options.all_evidence {
+            raw.text.to_owned()
+        } else {
+            raw.text.chars().take(MAX_EVIDENCE_CHARS).collect()
+        },
         reason: classification.reason,
         rule: classification.rule.map(|index| rules.name(index)),
+        source: raw.source,
+        source_verdict: raw.source_verdict.map(str::to_owned),
+        already_suppressed: raw.already_suppressed,
     });
+    let (key, display) = address.into_key_and_display();
     Ok(Event {
-        key: address.into_key_and_display().0.into(),
-        action: classification.action,
+        address: display.as_deref().unwrap_or(&key).to_owned(),
+        key: key.into(),
+        action,
         sender_block: classification.reason.is_sender_block(),
-        time,
+        time: raw.time,
         evidence,
     })
 }
@@ -641,6 +861,9 @@ mod tests {
             text: String::new(),
             reason: Reason::MailboxFull,
             rule: None,
+            source: None,
+            source_verdict: None,
+            already_suppressed: false,
         }
     }
 

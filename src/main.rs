@@ -15,7 +15,9 @@ use bouncegate::check::{self, CheckOptions};
 use bouncegate::config::{self, Config, Nameserver, Rate, Seconds};
 use bouncegate::error::Error;
 use bouncegate::fix;
-use bouncegate::history::{format_day, parse_time};
+use bouncegate::history::{HistoryOptions, format_day, parse_time};
+use bouncegate::history_csv;
+use bouncegate::import::{self, Source};
 use bouncegate::lists::ReadOptions;
 use bouncegate::progress;
 use bouncegate::report::Report;
@@ -38,6 +40,11 @@ enum Command {
     /// Remove from the list files every address that must be suppressed (historic hard,
     /// repeated soft); the removed rows go to a suppression file first.
     Fix(Box<FixArgs>),
+    /// Bounce histories: `history import` normalises providers' exports into the generic CSV.
+    History {
+        #[command(subcommand)]
+        command: HistoryCommand,
+    },
     /// Classify one bounce text: the codes found, the reason, the action and the rule.
     Explain {
         /// The bounce text, e.g. "550 5.1.1 <a@b.com>: Recipient address rejected: User unknown".
@@ -60,6 +67,32 @@ struct RulesArg {
     /// Your rules file, layered over the built-in rules [default: ./rules.yaml when present].
     #[arg(long, value_name = "PATH")]
     rules: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum HistoryCommand {
+    /// Read bounce histories of any known format (SendGrid, Mailgun, Amazon SES, Postmark,
+    /// Postfix logs, bounce messages) and append them to the generic history CSV, leaving out
+    /// the events it already holds.
+    Import(ImportArgs),
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The files to read, or directories of them.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// The generic history CSV to append to.
+    #[arg(long, value_name = "FILE", default_value = "bounces/history.csv")]
+    out: PathBuf,
+    /// Read every file as this format instead of detecting it.
+    #[arg(long, value_name = "NAME", value_parser = parse_source)]
+    history_format: Option<Source>,
+    /// The year of the last line of a syslog-stamped mail log [default: the file's mtime].
+    #[arg(long, value_name = "YEAR")]
+    log_year: Option<i32>,
+    #[command(flatten)]
+    rules: RulesArg,
 }
 
 #[derive(Args)]
@@ -88,6 +121,14 @@ struct CheckArgs {
     /// Read the list files to check from FILE (one per line, or NUL-separated), `-` for stdin.
     #[arg(long, value_name = "FILE")]
     files_from: Option<String>,
+    /// Read every history file as this format instead of detecting it: sendgrid-csv,
+    /// sendgrid-json, sendgrid-webhook, mailgun-events, mailgun-bounces, ses, postmark,
+    /// postfix, dsn.
+    #[arg(long, value_name = "NAME", value_parser = parse_source)]
+    history_format: Option<Source>,
+    /// The year of the last line of a syslog-stamped mail log [default: the file's mtime].
+    #[arg(long, value_name = "YEAR")]
+    log_year: Option<i32>,
     /// Bounce history files or directories [default: the `history:` globs, else bounces/].
     #[arg(long, value_name = "PATH", num_args = 1..)]
     history: Vec<PathBuf>,
@@ -175,6 +216,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => run_check(args),
         Command::Fix(args) => run_fix(args),
+        Command::History {
+            command: HistoryCommand::Import(args),
+        } => run_import(args),
         Command::Explain { text, rules } => load_config(&rules).map(|config| {
             print_out(&explain(&config, &text));
             0
@@ -198,6 +242,10 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn parse_source(name: &str) -> Result<Source, String> {
+    import::parse_format_name(name)
 }
 
 fn load_config(arg: &RulesArg) -> Result<Config, Error> {
@@ -279,6 +327,8 @@ fn prepare(args: &CheckArgs) -> Result<Option<(Config, CheckOptions)>, Error> {
     let options = CheckOptions {
         paths,
         changed_since: args.changed_since.clone(),
+        history_format: args.history_format,
+        log_year: args.log_year,
         history: args.history.clone(),
         read: ReadOptions {
             column: args.column.clone(),
@@ -420,6 +470,49 @@ fn run_fix(args: Box<FixArgs>) -> Result<u8, Error> {
             0
         },
     )
+}
+
+fn run_import(args: ImportArgs) -> Result<u8, Error> {
+    let config = load_config(&args.rules)?;
+    let options = HistoryOptions {
+        syntax: config.syntax,
+        format: args.history_format,
+        log_year: args.log_year,
+        all_evidence: true,
+    };
+    let files = bouncegate::history::discover(&args.files)?;
+    let summary = history_csv::import(&files, &args.out, &config.rules, options)?;
+    let mut out = String::new();
+    let mut bad_input = false;
+    for problem in &summary.problems {
+        bad_input |= problem.whole_file;
+        let line = if problem.line > 0 {
+            format!(":{}", problem.line)
+        } else {
+            String::new()
+        };
+        let severity = if problem.whole_file {
+            "error"
+        } else {
+            "warning"
+        };
+        out.push_str(&format!(
+            "{}{line}: {severity}[{}]: {}\n",
+            problem.file.display(),
+            problem.problem.code(),
+            problem.problem
+        ));
+    }
+    out.push_str(&format!(
+        "{}: {} events from {} files: {} appended, {} already there\n",
+        args.out.display(),
+        summary.events,
+        summary.files,
+        summary.appended,
+        summary.already_there
+    ));
+    print_out(&out);
+    Ok(if bad_input { 2 } else { 0 })
 }
 
 /// Today, UTC, as `2026-11-27`: the date of suppressions that have no bounce date.

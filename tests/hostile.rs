@@ -243,7 +243,7 @@ fn an_unreadable_history_file_is_bad_input() {
     assert_eq!(output.status.code(), Some(2));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("history.csv:1: error[missing-columns]: the file is not a bounce history"),
+        stdout.contains("history.csv:1: error[missing-columns]: the file is in no known bounce format: tried SendGrid"),
         "{stdout}"
     );
 }

@@ -1,0 +1,178 @@
+//! Which format a file is, from its content: JSON by the shape of its first records (or, when
+//! the JSON is broken, by the keys it names, so that the right importer reports where it
+//! breaks), a SendGrid export by its header, a DSN by its `message/delivery-status` part, a
+//! Postfix log by its delivery lines.
+
+use serde_json::{Map, Value};
+
+use super::json::JsonFile;
+use super::{Source, dsn, postfix, sendgrid};
+
+/// How much of a broken JSON file is searched for the keys that name its format.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// Which known non-generic format the bytes are, from their content (not the file name).
+/// None: not one of these (the caller then tries its generic CSV reader).
+pub fn detect(bytes: &[u8]) -> Option<Source> {
+    let bytes = crate::table::decode_prelude(bytes).ok()?;
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
+    if matches!(first, b'{' | b'[') {
+        return detect_json(&bytes);
+    }
+    if sendgrid::is_csv_header(&bytes) {
+        return Some(Source::SendgridCsv);
+    }
+    if dsn::looks_like(&bytes) {
+        return Some(Source::Dsn);
+    }
+    if postfix::looks_like(&bytes) {
+        return Some(Source::Postfix);
+    }
+    None
+}
+
+fn detect_json(bytes: &[u8]) -> Option<Source> {
+    // The source only words the error, which is not used here.
+    match JsonFile::read(bytes, Source::SendgridJson) {
+        Ok(file) => file
+            .roots()
+            .iter()
+            .find_map(|root| classify_top(root.value)),
+        Err(_) => sniff_keys(bytes),
+    }
+}
+
+fn classify_top(value: &Value) -> Option<Source> {
+    match value {
+        // An empty list is an empty history whatever its format.
+        Value::Array(items) if items.is_empty() => Some(Source::SendgridJson),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_object)
+            .find_map(classify_record),
+        Value::Object(map) => {
+            if let Some(items) = map.get("items") {
+                let items = items.as_array()?;
+                let first = items.iter().find_map(Value::as_object);
+                return match first {
+                    Some(item) if item.contains_key("address") && !item.contains_key("event") => {
+                        Some(Source::MailgunBounces)
+                    }
+                    _ => Some(Source::MailgunEvents),
+                };
+            }
+            if map.contains_key("Bounces") {
+                return Some(Source::Postmark);
+            }
+            classify_record(map)
+        }
+        _ => None,
+    }
+}
+
+fn classify_record(map: &Map<String, Value>) -> Option<Source> {
+    let has = |key: &str| map.contains_key(key);
+    if (map.get("Type").is_some_and(Value::is_string) && has("Message"))
+        || has("notificationType")
+        || (has("eventType") && (has("mail") || has("bounce")))
+    {
+        Some(Source::Ses)
+    } else if has("event") && has("recipient") {
+        Some(Source::MailgunEvents)
+    } else if has("event") && has("email") {
+        Some(Source::SendgridWebhook)
+    } else if has("Email") && (has("BouncedAt") || has("TypeCode") || has("Type")) {
+        Some(Source::Postmark)
+    } else if has("email") && (has("created") || has("reason") || has("status")) {
+        Some(Source::SendgridJson)
+    } else if has("address") && (has("error") || has("created_at") || has("code")) {
+        Some(Source::MailgunBounces)
+    } else {
+        None
+    }
+}
+
+/// Broken JSON: the keys its first bytes name.
+fn sniff_keys(bytes: &[u8]) -> Option<Source> {
+    let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
+    let has = |key: &str| memchr::memmem::find(head, format!("\"{key}\"").as_bytes()).is_some();
+    if has("bouncedRecipients")
+        || has("notificationType")
+        || has("eventType")
+        || (has("Type") && has("Message") && has("TopicArn"))
+    {
+        Some(Source::Ses)
+    } else if has("Bounces") || has("BouncedAt") {
+        Some(Source::Postmark)
+    } else if has("delivery-status") || (has("event") && has("recipient")) {
+        Some(Source::MailgunEvents)
+    } else if has("address") && (has("created_at") || has("error")) {
+        Some(Source::MailgunBounces)
+    } else if has("event") && has("email") {
+        Some(Source::SendgridWebhook)
+    } else if has("email") && has("created") {
+        Some(Source::SendgridJson)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tells_formats_apart_by_content() {
+        let cases: [(&str, Option<Source>); 14] = [
+            ("created,email,reason,status\n", Some(Source::SendgridCsv)),
+            ("email,code,diagnostic\n", None),
+            ("[]", Some(Source::SendgridJson)),
+            (
+                r#"[{"created": 1, "email": "a@b.c", "reason": "x", "status": "5.1.1"}]"#,
+                Some(Source::SendgridJson),
+            ),
+            (
+                "{\"email\": \"a@b.c\", \"event\": \"open\"}\n{\"email\": \"a@b.c\", \"event\": \"bounce\"}\n",
+                Some(Source::SendgridWebhook),
+            ),
+            (
+                r#"{"items": [{"event": "failed", "recipient": "a@b.c"}], "paging": {}}"#,
+                Some(Source::MailgunEvents),
+            ),
+            (
+                r#"{"items": [{"address": "a@b.c", "code": "550"}]}"#,
+                Some(Source::MailgunBounces),
+            ),
+            (
+                r#"{"Type": "Notification", "Message": "{}"}"#,
+                Some(Source::Ses),
+            ),
+            (
+                r#"{"eventType": "Bounce", "bounce": {}, "mail": {}}"#,
+                Some(Source::Ses),
+            ),
+            (
+                r#"{"TotalCount": 0, "Bounces": []}"#,
+                Some(Source::Postmark),
+            ),
+            (
+                "[{\"notificationType\": \"Bounce\", \"bounce\": {\"bouncedRecipients\": [",
+                Some(Source::Ses),
+            ),
+            (
+                "Mar  2 10:14:00 mx postfix/smtp[12]: AB: to=<a@b.c>, relay=none, status=bounced (x)\n",
+                Some(Source::Postfix),
+            ),
+            (
+                "From: x\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\n",
+                Some(Source::Dsn),
+            ),
+            ("{\"what\": 1}", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(detect(text.as_bytes()), want, "{text}");
+        }
+        assert_eq!(detect(b""), None);
+        assert_eq!(detect(b"\xFF\xFEa\0"), None);
+    }
+}

@@ -1,0 +1,386 @@
+//! The little of MIME (RFC 2045-2046) and mail headers (RFC 5322) that reading delivery
+//! status notifications needs: header fields with folding, Content-Type parameters, multipart
+//! bodies split at their boundary, quoted-printable and base64. Everything works on byte
+//! offsets into the file, so that fields keep their true line numbers. Bad input gives less
+//! text, never a panic.
+
+use std::borrow::Cow;
+
+/// A header field value is cut at this many bytes (a field folded over thousands of lines).
+const MAX_FIELD_BYTES: usize = 16 * 1024;
+
+/// One header field, unfolded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Field {
+    /// Lower case.
+    pub(crate) name: String,
+    pub(crate) value: String,
+    /// 1-based line of the field's first line.
+    pub(crate) line: u64,
+}
+
+/// A field, or the blank line that separates groups of fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Item {
+    Field(Field),
+    Blank,
+}
+
+/// The lines of `bytes`: (start, end without the line break, start of the next line).
+pub(crate) fn lines(bytes: &[u8]) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= bytes.len() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let line_start = start;
+        start = end + 1;
+        let content_end = if end > line_start && bytes[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
+        Some((line_start, content_end, start.min(bytes.len())))
+    })
+}
+
+fn is_field_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|b| matches!(b, 33..=126) && *b != b':')
+}
+
+/// Header-style fields from `bytes` (whose first line is `first_line`). With
+/// `stop_at_blank`, reading ends at the first blank line (a header block) and the result says
+/// where the body starts: (items, body offset, body line).
+pub(crate) fn fields(
+    bytes: &[u8],
+    first_line: u64,
+    stop_at_blank: bool,
+) -> (Vec<Item>, usize, u64) {
+    let mut items = Vec::new();
+    let mut current: Option<Field> = None;
+    let mut line = first_line;
+    for (start, end, next) in lines(bytes) {
+        let raw = &bytes[start..end];
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            items.extend(current.take().map(Item::Field));
+            if stop_at_blank {
+                return (items, next, line + 1);
+            }
+            if !matches!(items.last(), Some(Item::Blank) | None) {
+                items.push(Item::Blank);
+            }
+        } else if matches!(raw[0], b' ' | b'\t') {
+            if let Some(field) = current.as_mut()
+                && field.value.len() < MAX_FIELD_BYTES
+            {
+                let room = MAX_FIELD_BYTES - field.value.len();
+                let more = String::from_utf8_lossy(&raw[..raw.len().min(room)]);
+                if !field.value.is_empty() {
+                    field.value.push(' ');
+                }
+                field.value.push_str(more.trim());
+            }
+        } else {
+            items.extend(current.take().map(Item::Field));
+            if let Some(colon) = memchr::memchr(b':', raw)
+                && is_field_name(raw[..colon].trim_ascii())
+            {
+                let limit = raw.len().min(colon + 1 + MAX_FIELD_BYTES);
+                current = Some(Field {
+                    name: String::from_utf8_lossy(raw[..colon].trim_ascii()).to_ascii_lowercase(),
+                    value: String::from_utf8_lossy(&raw[colon + 1..limit])
+                        .trim()
+                        .to_owned(),
+                    line,
+                });
+            }
+        }
+        line += 1;
+    }
+    items.extend(current.take().map(Item::Field));
+    (items, bytes.len(), line)
+}
+
+/// A message or a body part: its header and its body.
+pub(crate) struct Entity<'a> {
+    pub(crate) headers: Vec<Field>,
+    pub(crate) body: &'a [u8],
+    pub(crate) body_line: u64,
+}
+
+impl<'a> Entity<'a> {
+    pub(crate) fn parse(bytes: &'a [u8], first_line: u64) -> Entity<'a> {
+        let (items, body_start, body_line) = fields(bytes, first_line, true);
+        let headers = items
+            .into_iter()
+            .filter_map(|item| match item {
+                Item::Field(field) => Some(field),
+                Item::Blank => None,
+            })
+            .collect();
+        Entity {
+            headers,
+            body: &bytes[body_start.min(bytes.len())..],
+            body_line,
+        }
+    }
+
+    /// The first field of that (lower-case) name.
+    pub(crate) fn header(&self, name: &str) -> Option<&Field> {
+        self.headers.iter().find(|field| field.name == name)
+    }
+
+    pub(crate) fn content_type(&self) -> ContentType {
+        self.header("content-type")
+            .map(|field| ContentType::parse(&field.value))
+            .unwrap_or_else(|| ContentType {
+                media: "text/plain".to_owned(),
+                params: Vec::new(),
+            })
+    }
+
+    /// The body, decoded from its Content-Transfer-Encoding.
+    pub(crate) fn decoded_body(&self) -> Cow<'a, [u8]> {
+        let encoding = self
+            .header("content-transfer-encoding")
+            .map(|field| field.value.trim().to_ascii_lowercase());
+        match encoding.as_deref() {
+            Some("quoted-printable") => Cow::Owned(quoted_printable(self.body)),
+            Some("base64") => Cow::Owned(base64(self.body)),
+            _ => Cow::Borrowed(self.body),
+        }
+    }
+
+    /// Whether the body's line numbers are the file's (not so for base64).
+    pub(crate) fn body_keeps_lines(&self) -> bool {
+        !self
+            .header("content-transfer-encoding")
+            .is_some_and(|field| field.value.trim().eq_ignore_ascii_case("base64"))
+    }
+}
+
+/// `multipart/report; report-type=delivery-status; boundary="XYZ"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ContentType {
+    /// Lower case, `type/subtype`.
+    pub(crate) media: String,
+    /// Names lower case, values unquoted.
+    pub(crate) params: Vec<(String, String)>,
+}
+
+impl ContentType {
+    pub(crate) fn parse(value: &str) -> ContentType {
+        let mut pieces = split_params(value).into_iter();
+        let media = pieces
+            .next()
+            .map(|media| {
+                // A comment after the type: `text/plain (ignored)`.
+                media
+                    .split(|c: char| c.is_whitespace() || c == '(')
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
+        let params = pieces
+            .filter_map(|piece| {
+                let (name, value) = piece.split_once('=')?;
+                let value = value.trim();
+                let value = value
+                    .strip_prefix('"')
+                    .map(|v| v.strip_suffix('"').unwrap_or(v).replace("\\\"", "\""))
+                    .unwrap_or_else(|| value.to_owned());
+                Some((name.trim().to_ascii_lowercase(), value))
+            })
+            .collect();
+        ContentType { media, params }
+    }
+
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Split at `;` outside double quotes.
+fn split_params(value: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in value.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ';' if !quoted => {
+                pieces.push(value[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    pieces.push(value[start..].trim());
+    pieces
+}
+
+/// The body parts of a multipart body, each with its first line. A missing close delimiter
+/// (a truncated message) ends the last part at the end of the body.
+pub(crate) fn split_multipart<'a>(
+    body: &'a [u8],
+    body_line: u64,
+    boundary: &str,
+) -> Vec<(&'a [u8], u64)> {
+    let delimiter = format!("--{boundary}");
+    let mut parts = Vec::new();
+    let mut open: Option<(usize, u64)> = None;
+    for (line, (start, end, next)) in (body_line..).zip(lines(body)) {
+        let raw = &body[start..end];
+        if let Some(tail) = raw.strip_prefix(delimiter.as_bytes()) {
+            let tail = tail.trim_ascii();
+            let close = tail == b"--";
+            if tail.is_empty() || close {
+                if let Some((part_start, part_line)) = open.take() {
+                    // The line break before the delimiter belongs to the delimiter.
+                    let mut part_end = start;
+                    if part_end > part_start && body[part_end - 1] == b'\n' {
+                        part_end -= 1;
+                        if part_end > part_start && body[part_end - 1] == b'\r' {
+                            part_end -= 1;
+                        }
+                    }
+                    parts.push((&body[part_start..part_end.max(part_start)], part_line));
+                }
+                if close {
+                    return parts;
+                }
+                open = Some((next, line + 1));
+            }
+        }
+    }
+    if let Some((part_start, part_line)) = open {
+        parts.push((&body[part_start.min(body.len())..], part_line));
+    }
+    parts
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    }
+}
+
+pub(crate) fn quoted_printable(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'=' {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        // A soft line break: `=`, maybe trailing blanks, then the line end.
+        let mut j = i + 1;
+        while j < bytes.len() && matches!(bytes[j], b' ' | b'\t') {
+            j += 1;
+        }
+        if j == bytes.len() {
+            break;
+        }
+        if bytes[j] == b'\n' {
+            i = j + 1;
+            continue;
+        }
+        if bytes[j] == b'\r' && bytes.get(j + 1) == Some(&b'\n') {
+            i = j + 2;
+            continue;
+        }
+        match (
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (Some(high), Some(low)) => {
+                out.push(high << 4 | low);
+                i += 3;
+            }
+            _ => {
+                out.push(b'=');
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn base64(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    let mut bits: u32 = 0;
+    let mut count = 0;
+    for &b in bytes {
+        let value = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => break,
+            _ => continue,
+        };
+        bits = (bits << 6 | u32::from(value)) & 0xFF_FFFF;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unfolds_fields_and_keeps_their_lines() {
+        let text = b"Subject: a\r\n b\r\nX-Bad line\r\nTo: c@d.e\r\n\r\nbody\r\n";
+        let entity = Entity::parse(text, 10);
+        assert_eq!(entity.header("subject").unwrap().value, "a b");
+        assert_eq!(entity.header("to").unwrap().line, 13);
+        assert_eq!(entity.body, b"body\r\n");
+        assert_eq!(entity.body_line, 15);
+    }
+
+    #[test]
+    fn splits_multipart_bodies() {
+        let body = b"preamble\n--b\nContent-Type: text/plain\n\nhello\n--b \n\n--b--\nepilogue\n";
+        let parts = split_multipart(body, 5, "b");
+        assert_eq!(
+            parts,
+            vec![
+                (&b"Content-Type: text/plain\n\nhello"[..], 7),
+                (&b""[..], 11),
+            ]
+        );
+        let truncated = split_multipart(b"--b\r\nx\r\n--b\r\ny", 1, "b");
+        assert_eq!(truncated, vec![(&b"x"[..], 2), (&b"y"[..], 4)]);
+        let ct = ContentType::parse(
+            "Multipart/Report; report-type=delivery-status;\tboundary=\"a;b\\\"c\"",
+        );
+        assert_eq!(ct.media, "multipart/report");
+        assert_eq!(ct.param("boundary"), Some("a;b\"c"));
+        assert_eq!(ct.param("report-type"), Some("delivery-status"));
+    }
+
+    #[test]
+    fn decodes_transfer_encodings() {
+        assert_eq!(quoted_printable(b"a=3Db=\r\nc=\n d=zz="), b"a=bc d=zz");
+        assert_eq!(base64(b"aGVs\r\nbG8=\n"), b"hello");
+        assert_eq!(base64(b"!!"), b"");
+    }
+}

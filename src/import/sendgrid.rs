@@ -1,0 +1,345 @@
+//! SendGrid: the bounces and blocks CSV export, the suppression API's JSON (both `created`,
+//! `email`, `reason`, `status`) and the event webhook (`event`, `email`, `timestamp`, `reason`
+//! or `response`, `status`, `type`).
+//!
+//! SendGrid's `status` is the enhanced code; it has no reply code field (the caller finds one
+//! in the reason text). The export and the suppression list have no event type, so their
+//! verdict is the `type` column when there is one, else `status` verbatim.
+
+use serde_json::{Map, Value};
+
+use super::json::{self, Node};
+use super::{
+    ImportError, Imported, ImportedEvent, MAX_TEXT_BYTES, Source, check_address, enhanced_code,
+    flatten, location, parse_iso, verdict,
+};
+use crate::table::{self, Record};
+
+const REQUIRED: [&str; 4] = ["created", "email", "reason", "status"];
+
+/// The columns of an export.
+struct Columns {
+    created: Option<usize>,
+    email: usize,
+    reason: Option<usize>,
+    status: Option<usize>,
+    kind: Option<usize>,
+    count: usize,
+}
+
+fn header_names(record: &Record<'_>) -> Vec<String> {
+    record
+        .fields()
+        .map(|field| field.trim().to_ascii_lowercase())
+        .collect()
+}
+
+/// Whether the first line is a SendGrid export header: `created`, `email`, `reason`, `status`.
+pub(super) fn is_csv_header(bytes: &[u8]) -> bool {
+    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut found = false;
+    table::for_each_record(first, table::sniff_delimiter(first), |record| {
+        if let Ok(record) = record
+            && !found
+        {
+            let names = header_names(&record);
+            found = REQUIRED.iter().all(|want| names.iter().any(|n| n == want));
+        }
+    });
+    found
+}
+
+fn find_columns(record: &Record<'_>) -> Result<Columns, ImportError> {
+    let names = header_names(record);
+    let find = |want: &str| names.iter().position(|name| name == want);
+    match (find("email"), find("reason"), find("status")) {
+        (Some(email), reason, status) if reason.is_some() || status.is_some() => Ok(Columns {
+            created: find("created"),
+            email,
+            reason,
+            status,
+            kind: find("type"),
+            count: names.len(),
+        }),
+        _ => Err(ImportError::NotFormat {
+            line: record.line,
+            detail: format!(
+                "has the header {} on line {}, without `email` and `reason` or `status`",
+                names
+                    .iter()
+                    .map(|name| format!("'{}'", super::shorten(name, 40)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                record.line
+            ),
+            expected: Source::SendgridCsv.expected(),
+        }),
+    }
+}
+
+pub(super) fn import_csv(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError> {
+    let mut columns: Option<Columns> = None;
+    let mut error = None;
+    table::for_each_record(bytes, table::sniff_delimiter(bytes), |record| {
+        if error.is_some() {
+            return;
+        }
+        let record = match record {
+            Ok(record) => record,
+            Err((line, problem)) => {
+                if columns.is_none() {
+                    error = Some(ImportError::NotFormat {
+                        line,
+                        detail: format!("has a header on line {line} that {problem}"),
+                        expected: Source::SendgridCsv.expected(),
+                    });
+                } else {
+                    out.problem(line, location(line, ""), problem.to_string());
+                }
+                return;
+            }
+        };
+        let Some(columns) = &columns else {
+            match find_columns(&record) {
+                Ok(found) => columns = Some(found),
+                Err(found) => error = Some(found),
+            }
+            return;
+        };
+        let line = record.line;
+        if record.len() != columns.count {
+            let problem = table::InputProblem::RaggedRow {
+                fields: record.len(),
+                expected: columns.count,
+            };
+            out.problem(line, location(line, ""), problem.to_string());
+            return;
+        }
+        let cell = |index: Option<usize>| {
+            index
+                .and_then(|i| record.field(i))
+                .map(str::trim)
+                .unwrap_or_default()
+        };
+        let row = Suppression {
+            email: cell(Some(columns.email)),
+            created: match cell(columns.created) {
+                "" => Ok(None),
+                value => parse_iso(value).map(Some).ok_or_else(|| {
+                    format!(
+                        "has the time '{}' in `created`: expected Unix seconds or YYYY-MM-DD HH:MM:SS",
+                        super::shorten(value, 40)
+                    )
+                }),
+            },
+            reason: cell(columns.reason),
+            status: cell(columns.status),
+            kind: cell(columns.kind),
+        };
+        match row.event(Source::SendgridCsv, line, location(line, "")) {
+            Ok(event) => out.events.push(event),
+            Err(message) => out.problem(line, location(line, ""), message),
+        }
+    });
+    match error {
+        Some(error) => Err(error),
+        None if columns.is_none() => Err(ImportError::Empty {
+            expected: Source::SendgridCsv.expected(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A row of the export or an object of the suppression list.
+struct Suppression<'a> {
+    email: &'a str,
+    created: Result<Option<i64>, String>,
+    reason: &'a str,
+    status: &'a str,
+    kind: &'a str,
+}
+
+impl Suppression<'_> {
+    fn event(self, source: Source, line: u64, location: String) -> Result<ImportedEvent, String> {
+        let address = check_address(self.email, "email")?;
+        let mut event = ImportedEvent::new(source, line, location, address);
+        event.time = self.created?;
+        event.enhanced = enhanced_code(self.status);
+        event.text = flatten(self.reason, MAX_TEXT_BYTES);
+        event.source_verdict = verdict(if self.kind.is_empty() {
+            self.status
+        } else {
+            self.kind
+        });
+        Ok(event)
+    }
+}
+
+fn is_record(map: &Map<String, Value>) -> bool {
+    map.contains_key("email")
+}
+
+/// Push the event `read` makes of a record, or count the record as skipped when it makes none.
+fn push(out: &mut Imported, event: Result<Option<ImportedEvent>, String>) -> Result<(), String> {
+    match event? {
+        Some(event) => out.events.push(event),
+        None => out.skipped += 1,
+    }
+    Ok(())
+}
+
+pub(super) fn import_json(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError> {
+    json::each_record(
+        bytes,
+        Source::SendgridJson,
+        None,
+        is_record,
+        out,
+        |_, node, out| push(out, suppression_record(node)),
+    )
+}
+
+fn suppression_record(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> {
+    let map = node.object()?;
+    let row = Suppression {
+        email: json::required_string(map, "email", "the bounced address")?,
+        created: json::unix_time(map, "created"),
+        reason: json::string(map, "reason")?.unwrap_or_default(),
+        status: json::string(map, "status")?.unwrap_or_default(),
+        kind: json::string(map, "type")?.unwrap_or_default(),
+    };
+    row.event(Source::SendgridJson, node.line, node.location())
+        .map(Some)
+}
+
+/// The webhook events that are bounces; the others (processed, delivered, open, click, ...)
+/// are skipped.
+const BOUNCE_EVENTS: [&str; 4] = ["bounce", "deferred", "dropped", "blocked"];
+
+pub(super) fn import_webhook(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError> {
+    json::each_record(
+        bytes,
+        Source::SendgridWebhook,
+        None,
+        is_record,
+        out,
+        |_, node, out| push(out, webhook_record(node)),
+    )
+}
+
+fn webhook_record(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> {
+    let map = node.object()?;
+    let name = json::required_string(
+        map,
+        "event",
+        "the event name (bounce, deferred, dropped, blocked, delivered, ...)",
+    )?
+    .trim();
+    if !BOUNCE_EVENTS
+        .iter()
+        .any(|want| name.eq_ignore_ascii_case(want))
+    {
+        return Ok(None);
+    }
+    let address = check_address(
+        json::required_string(map, "email", "the bounced address")?,
+        "email",
+    )?;
+    let mut event =
+        ImportedEvent::new(Source::SendgridWebhook, node.line, node.location(), address);
+    event.time = json::unix_time(map, "timestamp")?;
+    let reason = json::string(map, "reason")?
+        .filter(|reason| !reason.trim().is_empty())
+        .or(json::string(map, "response")?)
+        .unwrap_or_default();
+    event.text = flatten(reason, MAX_TEXT_BYTES);
+    event.enhanced = json::string(map, "status")?.and_then(enhanced_code);
+    event.source_verdict = verdict(&match json::string(map, "type")?.map(str::trim) {
+        Some(kind) if !kind.is_empty() => format!("{name}/{kind}"),
+        _ => name.to_owned(),
+    });
+    event.already_suppressed = name.eq_ignore_ascii_case("dropped")
+        && reason.trim().eq_ignore_ascii_case("Bounced Address");
+    Ok(Some(event))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::{ImportOptions, import};
+
+    fn read(bytes: &[u8], source: Source) -> Imported {
+        import(bytes, source, &ImportOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn reads_an_export_with_both_time_forms() {
+        let data = b"\xEF\xBB\xBFcreated,email,reason,status\r\n1772409600,a@x.com,\"550 5.1.1 no such user\",5.1.1\r\n2026-03-02 10:00:00,b@x.com,421 try later,4.0.0\r\n";
+        assert!(is_csv_header(b"Created;Email;Reason;Status\n"));
+        assert!(!is_csv_header(b"email,reason\n"));
+        let imported = read(data, Source::SendgridCsv);
+        assert_eq!(imported.problems, vec![]);
+        let events = &imported.events;
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].line, 2);
+        assert_eq!(events[0].time, Some(1_772_409_600));
+        assert_eq!(events[0].enhanced.as_deref(), Some("5.1.1"));
+        assert_eq!(events[0].source_verdict, "5.1.1");
+        assert_eq!(events[1].time, Some(1_772_445_600));
+    }
+
+    #[test]
+    fn export_rows_that_cannot_be_read_are_problems() {
+        let data = b"created,email,reason,status\nyesterday,a@x.com,x,5.1.1\n1772409600,,x,5.1.1\n1,2\n1772409600,c@x.com,b\xE9d,5.1.1\n";
+        let imported = read(data, Source::SendgridCsv);
+        assert_eq!(imported.events.len(), 0);
+        let lines: Vec<u64> = imported.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![2, 3, 4, 5]);
+        assert!(imported.problems[0].message.contains("'yesterday'"));
+        assert!(imported.problems[1].message.contains("empty `email`"));
+        let error = import(
+            b"a,b\n1,2\n",
+            Source::SendgridCsv,
+            &ImportOptions::default(),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("'a', 'b'"), "{error}");
+    }
+
+    #[test]
+    fn reads_webhook_events_and_skips_the_others() {
+        let data = br#"[
+  {"email": "a@x.com", "timestamp": 1772409600, "event": "bounce", "reason": "550 5.1.1 unknown", "status": "5.1.1", "type": "bounce"},
+  {"email": "b@x.com", "timestamp": 1772409600, "event": "delivered", "response": "250 OK"},
+  {"email": "c@x.com", "timestamp": "1772409600", "event": "dropped", "reason": "Bounced Address"},
+  {"email": 7, "timestamp": 1772409600, "event": "bounce"},
+  {"email": "d@x.com", "timestamp": 1772409600, "event": "deferred", "response": "451 4.7.1 greylisted", "attempt": "1"}
+]"#;
+        let imported = read(data, Source::SendgridWebhook);
+        assert_eq!(imported.skipped, 1);
+        let got: Vec<(&str, &str, bool, u64)> = imported
+            .events
+            .iter()
+            .map(|e| {
+                (
+                    e.address.as_str(),
+                    e.source_verdict.as_str(),
+                    e.already_suppressed,
+                    e.line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a@x.com", "bounce/bounce", false, 2),
+                ("c@x.com", "dropped", true, 4),
+                ("d@x.com", "deferred", false, 6),
+            ]
+        );
+        assert_eq!(imported.events[2].text, "451 4.7.1 greylisted");
+        assert_eq!(imported.problems.len(), 1);
+        assert_eq!(imported.problems[0].location, "$[3] (line 5)");
+        assert!(imported.problems[0].message.contains("the number 7"));
+    }
+}

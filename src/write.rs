@@ -1,0 +1,76 @@
+//! Files bouncegate writes: replaced atomically, and CSV cells a spreadsheet cannot run.
+
+use std::borrow::Cow;
+use std::io::Write;
+use std::path::Path;
+
+/// Replace `path` with `bytes` atomically: a temporary file beside it, fsync, rename, and an
+/// fsync of the directory so the rename itself survives a crash. Killed at any point, the
+/// file is the old one or the new one. Missing parent directories are created.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    // A new file gets the mode the umask gives (0666 asked, as any program creating a file);
+    // a replaced file keeps its own.
+    let mode = std::fs::metadata(path)
+        .map(|metadata| metadata.permissions())
+        .unwrap_or_else(|_| std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut temp = tempfile::Builder::new()
+        .permissions(mode)
+        .tempfile_in(dir)?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|error| error.error)?;
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a tab or CR first) gets a
+/// leading `'`, so it stays text.
+pub fn csv_safe(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_safe("+1"), "'+1");
+        assert_eq!(csv_safe("-2"), "'-2");
+        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_safe("ann@x.de"), "ann@x.de");
+    }
+
+    #[test]
+    fn a_new_file_follows_the_umask_and_a_replaced_one_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deep/new.csv");
+        write_atomically(&path, b"a").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_ne!(
+            mode & 0o044,
+            0,
+            "readable by others under a usual umask: {mode:o}"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomically(&path, b"b").unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"b");
+    }
+}

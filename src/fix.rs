@@ -7,7 +7,7 @@
 //! the list is replaced atomically (a temporary file in the same directory, fsync, rename), so
 //! a run killed at any point leaves each list old or new, and every row in one of the two.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
@@ -16,6 +16,7 @@ use crate::gate::Verdict;
 use crate::history::format_day;
 use crate::lists::{self, ReadOptions};
 use crate::report::Report;
+use crate::write;
 pub use crate::write::{csv_safe, write_atomically};
 
 /// What gets removed from the lists.
@@ -185,54 +186,31 @@ const SUPPRESSION_HEADER: [&str; 5] = ["address", "reason", "evidence", "source"
 /// Add rows to the suppression file (created with a header when new), atomically, leaving out
 /// rows it already holds (a rerun after an interrupted fix adds nothing twice).
 pub fn append_suppressions(path: &Path, rows: &[Suppressed]) -> Result<(), Error> {
-    let write_error = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            vec![
+                row.address.clone(),
+                row.reason.clone(),
+                row.evidence.clone(),
+                row.source.clone(),
+                row.date.clone(),
+            ]
+        })
+        .collect();
+    // One address from one row of one list is one suppression, whatever the evidence says.
+    let key = |row: &[String]| {
+        vec![
+            row.first().cloned().unwrap_or_default(),
+            row.get(3).cloned().unwrap_or_default(),
+        ]
     };
-    let existing = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(error) => return Err(write_error(error)),
-    };
-    let mut known: HashSet<(String, String)> = HashSet::new();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(existing.as_slice());
-    for record in reader.records().flatten() {
-        if let (Some(address), Some(source)) = (record.get(0), record.get(3)) {
-            known.insert((address.to_owned(), source.to_owned()));
-        }
-    }
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let csv_error = |error: csv::Error| write_error(std::io::Error::other(error));
-    if existing.is_empty() {
-        writer.write_record(SUPPRESSION_HEADER).map_err(csv_error)?;
-    }
-    for row in rows {
-        let address = csv_safe(&row.address);
-        if !known.insert((address.to_string(), csv_safe(&row.source).to_string())) {
-            continue;
-        }
-        writer
-            .write_record([
-                address.as_ref(),
-                csv_safe(&row.reason).as_ref(),
-                csv_safe(&row.evidence).as_ref(),
-                csv_safe(&row.source).as_ref(),
-                csv_safe(&row.date).as_ref(),
-            ])
-            .map_err(csv_error)?;
-    }
-    let added = writer
-        .into_inner()
-        .map_err(|error| write_error(std::io::Error::other(error.to_string())))?;
-    let mut bytes = existing;
-    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-        bytes.push(b'\n');
-    }
-    bytes.extend_from_slice(&added);
-    write_atomically(path, &bytes).map_err(write_error)
+    write::append_csv(path, &SUPPRESSION_HEADER, &rows, key)
+        .map(|_| ())
+        .map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// The outcome of fixing one list file.

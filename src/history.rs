@@ -528,6 +528,16 @@ pub fn read_file(
             })
         })
         .collect();
+    let events = sort_out(&file, results, &mut problems);
+    (rows_read, events, problems)
+}
+
+/// The events read, and the problems in line order, with undated soft bounces said.
+fn sort_out(
+    file: &Arc<Path>,
+    results: Vec<Result<Event, HistoryProblem>>,
+    problems: &mut Vec<HistoryProblem>,
+) -> Vec<Event> {
     let mut events = Vec::with_capacity(results.len());
     for result in results {
         match result {
@@ -536,8 +546,8 @@ pub fn read_file(
         }
     }
     problems.sort_by_key(|problem| problem.line);
-    say_undated(&file, &events, &mut problems);
-    (rows_read, events, problems)
+    say_undated(file, &events, problems);
+    events
 }
 
 /// Soft bounces without a time are read, but the policy cannot weigh them: said once a file.
@@ -618,15 +628,7 @@ fn read_imported(
             })
         })
         .collect();
-    let mut events = Vec::with_capacity(results.len());
-    for result in results {
-        match result {
-            Ok(event) => events.push(event),
-            Err(problem) => problems.push(problem),
-        }
-    }
-    problems.sort_by_key(|problem| problem.line);
-    say_undated(file, &events, &mut problems);
+    let events = sort_out(file, results, &mut problems);
     (rows, events, problems)
 }
 

@@ -2,13 +2,12 @@
 //! bounce messages), normalised into the generic history CSV, appended to it without the
 //! events it already holds.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::history::{self, HistoryOptions, HistoryProblem};
 use crate::rules::RuleSet;
-use crate::write::{csv_safe, write_atomically};
+use crate::write;
 
 /// The columns the generic reader (`history.rs`) reads back, in this order.
 pub const HEADER: [&str; 8] = [
@@ -43,29 +42,8 @@ pub fn import(
         all_evidence: true,
         ..options
     };
-    let write_error = |source| Error::Write {
-        path: out.to_path_buf(),
-        source,
-    };
-    let existing = match std::fs::read(out) {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(error) => return Err(write_error(error)),
-    };
-    let mut known: HashSet<Vec<String>> = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(existing.as_slice())
-        .records()
-        .flatten()
-        .map(|record| record.iter().map(str::to_owned).collect())
-        .collect();
-
     let mut summary = ImportSummary::default();
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let csv_error = |error: csv::Error| write_error(std::io::Error::other(error));
-    if existing.is_empty() {
-        writer.write_record(HEADER).map_err(csv_error)?;
-    }
+    let mut rows = Vec::new();
     for path in files {
         let (_, events, problems) = history::read_file(path, rules, options);
         summary.files += 1;
@@ -75,7 +53,7 @@ pub fn import(
                 continue;
             };
             summary.events += 1;
-            let row: Vec<String> = [
+            rows.push(vec![
                 event.address,
                 evidence.time.map(rfc3339).unwrap_or_default(),
                 evidence.reply.map(|r| r.to_string()).unwrap_or_default(),
@@ -91,27 +69,17 @@ pub fn import(
                 } else {
                     String::new()
                 },
-            ]
-            .iter()
-            .map(|cell| csv_safe(cell).into_owned())
-            .collect();
-            if known.insert(row.clone()) {
-                writer.write_record(&row).map_err(csv_error)?;
-                summary.appended += 1;
-            } else {
-                summary.already_there += 1;
-            }
+            ]);
         }
     }
-    let added = writer
-        .into_inner()
-        .map_err(|error| write_error(std::io::Error::other(error.to_string())))?;
-    let mut bytes = existing;
-    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-        bytes.push(b'\n');
-    }
-    bytes.extend_from_slice(&added);
-    write_atomically(out, &bytes).map_err(write_error)?;
+    // An event is a duplicate when every column is the same.
+    let (appended, already_there) = write::append_csv(out, &HEADER, &rows, |row| row.to_vec())
+        .map_err(|source| Error::Write {
+            path: out.to_path_buf(),
+            source,
+        })?;
+    summary.appended = appended;
+    summary.already_there = already_there;
     Ok(summary)
 }
 

@@ -40,6 +40,53 @@ pub fn csv_safe(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// Append rows to a CSV file (created with `header` when new), leaving out the rows whose
+/// `key` the file already holds, with formula cells neutralised, replacing the file
+/// atomically. Returns how many rows were appended, and how many were there already.
+pub fn append_csv(
+    path: &Path,
+    header: &[&str],
+    rows: &[Vec<String>],
+    key: impl Fn(&[String]) -> Vec<String>,
+) -> std::io::Result<(usize, usize)> {
+    let existing = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(error) => return Err(error),
+    };
+    let mut known: std::collections::HashSet<Vec<String>> = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(existing.as_slice())
+        .records()
+        .flatten()
+        .map(|record| key(&record.iter().map(str::to_owned).collect::<Vec<_>>()))
+        .collect();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    if existing.is_empty() {
+        writer.write_record(header)?;
+    }
+    let (mut appended, mut already) = (0, 0);
+    for row in rows {
+        let row: Vec<String> = row.iter().map(|cell| csv_safe(cell).into_owned()).collect();
+        if known.insert(key(&row)) {
+            writer.write_record(&row)?;
+            appended += 1;
+        } else {
+            already += 1;
+        }
+    }
+    let added = writer
+        .into_inner()
+        .map_err(|error| std::io::Error::other(error.to_string()))?;
+    let mut bytes = existing;
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        bytes.push(b'\n');
+    }
+    bytes.extend_from_slice(&added);
+    write_atomically(path, &bytes)?;
+    Ok((appended, already))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

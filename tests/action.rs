@@ -7,28 +7,20 @@
 //! The `${{ }}` expressions of action.yml only ever appear in `env:`, `with:`, `if:` and
 //! `working-directory:`; a test below proves no `run:` script holds one.
 
+mod support {
+    pub mod git;
+}
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+use support::git::git;
 
 fn action() -> Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/action.yml")).unwrap();
     serde_saphyr::from_str(&text).expect("action.yml parses")
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@t.t")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@t.t")
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
 }
 
 const HOSTILE_NAME: &str = "lists/$(touch PWNED_NAME) \"q\" %0A,x:y.csv";

@@ -1,22 +1,14 @@
 //! `--changed-since` and `--files-from` on a fixture git repository with commits.
 
+mod support {
+    pub mod git;
+}
+
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@t.t")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@t.t")
-        .status()
-        .expect("git");
-    assert!(status.success(), "git {args:?}");
-}
+use support::git::git;
 
 fn addresses(range: std::ops::Range<usize>, domain: &str) -> String {
     range.map(|n| format!("user{n}@{domain}\n")).collect()

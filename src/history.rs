@@ -80,13 +80,23 @@ impl Evidence {
             .chain(self.enhanced.map(|code| code.to_string()))
             .collect::<Vec<_>>()
             .join(" ");
-        if text.is_empty() {
+        let mut summary = if text.is_empty() {
             codes
         } else if codes.is_empty() || text.contains(&codes) {
             text.to_owned()
         } else {
             format!("{codes} {text}")
+        };
+        if summary.is_empty() {
+            summary = self.source_verdict.clone().unwrap_or_default();
         }
+        if self.already_suppressed {
+            let source = self.source.map_or("the provider", Source::name);
+            summary = format!("{summary} {source}: already suppressed")
+                .trim()
+                .to_owned();
+        }
+        summary
     }
 }
 
@@ -249,6 +259,24 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     Ok(files)
 }
 
+/// Whether the first row is a generic history CSV header.
+fn looks_generic(bytes: &[u8]) -> bool {
+    let Ok(bytes) = table::decode_prelude(bytes) else {
+        return false;
+    };
+    let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    if first_line.len() > 64 * 1024 {
+        return false;
+    }
+    let mut generic = false;
+    table::for_each_record(first_line, table::sniff_delimiter(first_line), |record| {
+        if let Ok(record) = record {
+            generic |= find_columns(&record).is_ok();
+        }
+    });
+    generic
+}
+
 /// Files a directory walk takes for bounce histories: the generic CSV, the providers' JSON
 /// exports, mail logs (rotated ones too: `mail.log.1`) and bounce messages. Other files (a
 /// README) are left alone; any file named explicitly is read.
@@ -256,11 +284,12 @@ fn is_history_file(path: &Path) -> bool {
     const EXTENSIONS: &[&str] = &[
         "csv", "tsv", "json", "jsonl", "ndjson", "log", "eml", "mbox",
     ];
+    const COMPRESSED: &[&str] = &[".gz", ".bz2", ".xz", ".zst", ".zip"];
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    if name.starts_with('.') {
+    if name.starts_with('.') || COMPRESSED.iter().any(|ext| name.ends_with(ext)) {
         return false;
     }
     let by_extension = path
@@ -337,7 +366,7 @@ impl RowCells {
         ];
         for (end, column) in ends.iter_mut().zip(wanted) {
             if let Some(field) = column.and_then(|c| record.field(c)) {
-                text.push_str(field.trim());
+                text.push_str(unguarded(field.trim()));
             }
             *end = text.len();
         }
@@ -353,6 +382,15 @@ impl RowCells {
         let start = if index == 0 { 0 } else { self.ends[index - 1] };
         let cell = &self.text[start..self.ends[index]];
         (!cell.is_empty()).then_some(cell)
+    }
+}
+
+/// A cell without the `'` that bouncegate puts before a formula-like cell when it writes a
+/// CSV (`history import`), so that `'=x@y.de` reads back as `=x@y.de`.
+fn unguarded(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
     }
 }
 
@@ -444,7 +482,14 @@ pub fn read_file(
             });
         }
     };
-    if let Some(source) = options.format.or_else(|| import::detect(&bytes)) {
+    // A generic history CSV is read as one, even when a provider's export would also fit
+    // its header or a cell quotes a mail log line; the providers' formats come next.
+    let detected = match options.format {
+        Some(source) => Some(source),
+        None if looks_generic(&bytes) => None,
+        None => import::detect(&bytes),
+    };
+    if let Some(source) = detected {
         let modified = std::fs::metadata(path)
             .and_then(|m| m.modified())
             .ok()
@@ -726,6 +771,20 @@ fn read_event(
     classify_bounce(raw, rules, options, file)
 }
 
+/// A sender's note that it will try again (a Postfix deferral, a SendGrid `deferred` event, a
+/// DSN with `Action: delayed`, a Mailgun temporary failure): one message retried over days
+/// must not add up to a repeated soft bounce.
+fn is_retry(source: Option<Source>, verdict: &str) -> bool {
+    let verdict = verdict.trim().to_ascii_lowercase();
+    match source {
+        Some(Source::Postfix) => verdict == "status=deferred",
+        Some(Source::SendgridWebhook) => verdict.starts_with("deferred"),
+        Some(Source::Dsn) => verdict == "action: delayed",
+        Some(Source::MailgunEvents) => verdict.contains("/temporary"),
+        _ => false,
+    }
+}
+
 /// Normalise the address, classify the bounce by the rules, keep the evidence.
 fn classify_bounce(
     raw: RawBounce<'_>,
@@ -755,17 +814,28 @@ fn classify_bounce(
             (reply, enhanced.or(text_enhanced))
         }
     };
-    if reply.is_none() && enhanced.is_none() && raw.text.is_empty() && !raw.already_suppressed {
+    // With no code and no text, the source's own verdict ("Permanent/General", "HardBounce")
+    // is all there is to classify; the built-in rules end with rules for those.
+    let verdict = raw.source_verdict.unwrap_or_default();
+    let text = if raw.text.is_empty() {
+        verdict
+    } else {
+        raw.text
+    };
+    if reply.is_none() && enhanced.is_none() && text.is_empty() && !raw.already_suppressed {
         return Err(HistoryRowProblem::NoBounceInfo);
     }
     let classification = rules.classify(BounceInput {
         reply,
         enhanced,
-        text: raw.text,
+        text,
     });
-    // A provider's own suppression is proof enough, whatever the codes say.
     let action = if raw.already_suppressed {
+        // A provider's own suppression is proof enough, whatever the codes say.
         Action::Suppress
+    } else if classification.action == Action::Count && is_retry(raw.source, verdict) {
+        // A retry of one message is not a soft bounce of its own: the final failure is.
+        Action::Ignore
     } else {
         classification.action
     };

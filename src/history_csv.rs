@@ -72,6 +72,20 @@ pub fn import(
             ]);
         }
     }
+    // Appending to a file of other columns would shift every value into the wrong one.
+    if let Some(found) = existing_header(out)?
+        && found != HEADER
+    {
+        return Err(Error::BadOption {
+            option: "--out",
+            value: out.display().to_string(),
+            expected: format!(
+                "a history CSV that `history import` wrote (columns {}); this file has {}: give a new --out",
+                HEADER.join(","),
+                found.join(",")
+            ),
+        });
+    }
     // An event is a duplicate when every column is the same.
     let (appended, already_there) = write::append_csv(out, &HEADER, &rows, |row| row.to_vec())
         .map_err(|source| Error::Write {
@@ -81,6 +95,31 @@ pub fn import(
     summary.appended = appended;
     summary.already_there = already_there;
     Ok(summary)
+}
+
+/// The header of an existing, non-blank file.
+fn existing_header(path: &Path) -> Result<Option<Vec<String>>, Error> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(Error::Write {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes.as_slice());
+    Ok(reader
+        .records()
+        .next()
+        .and_then(Result::ok)
+        .map(|record| record.iter().map(|f| f.trim().to_owned()).collect()))
 }
 
 fn rfc3339(time: i64) -> String {

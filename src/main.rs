@@ -130,7 +130,7 @@ struct CheckArgs {
     #[arg(long, value_name = "YEAR")]
     log_year: Option<i32>,
     /// Bounce history files or directories [default: the `history:` globs, else bounces/].
-    #[arg(long, value_name = "PATH", num_args = 1..)]
+    #[arg(long, value_name = "PATH")]
     history: Vec<PathBuf>,
     /// The header of the email column [default: found by name: email, e-mail, mail, ...].
     #[arg(long, value_name = "NAME")]
@@ -417,6 +417,23 @@ fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
 }
 
 fn run_fix(args: Box<FixArgs>) -> Result<u8, Error> {
+    // `fix` writes lists, not reports: an output option given to it would be ignored.
+    let c = &args.check;
+    let output_options = [
+        ("--format", c.format.is_some()),
+        ("--report-file", c.report_file.is_some()),
+        ("--sarif-file", c.sarif_file.is_some()),
+        ("--write-clean", c.write_clean.is_some()),
+        ("--write-suppressions", c.write_suppressions.is_some()),
+    ];
+    if let Some((option, _)) = output_options.iter().find(|(_, given)| *given) {
+        return Err(Error::BadOption {
+            option,
+            value: String::new(),
+            expected: "an option of `check`: `fix` writes the lists and the suppression file only"
+                .to_owned(),
+        });
+    }
     let Some((config, options)) = prepare(&args.check)? else {
         return Ok(0);
     };

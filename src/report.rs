@@ -78,6 +78,14 @@ impl HistorySummary {
                     HistoryRowProblem::BadInput { problem } if problem.is_whole_file() => {
                         Reason::BadInput { problem }
                     }
+                    // A provider's export that cannot be read at all.
+                    HistoryRowProblem::Import { format, message } if problem.whole_file => {
+                        Reason::BadInput {
+                            problem: crate::table::InputProblem::Unreadable {
+                                detail: format!("as {format}: it {message}"),
+                            },
+                        }
+                    }
                     problem => Reason::HistoryRow { problem },
                 };
                 Some(Finding {

@@ -8,19 +8,24 @@ use std::path::Path;
 /// fsync of the directory so the rename itself survives a crash. Killed at any point, the
 /// file is the old one or the new one. Missing parent directories are created.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    // Through a symbolic link, the file it points to is the one replaced.
+    let resolved = std::fs::canonicalize(path).ok();
+    let path = resolved.as_deref().unwrap_or(path);
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
     // A new file gets the mode the umask gives (0666 asked, as any program creating a file);
-    // a replaced file keeps its own.
-    let mode = std::fs::metadata(path)
-        .map(|metadata| metadata.permissions())
-        .unwrap_or_else(|_| std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    // a replaced file keeps its own, set after creation so the umask does not narrow it.
+    let kept = std::fs::metadata(path).map(|m| m.permissions()).ok();
+    let asked = std::os::unix::fs::PermissionsExt::from_mode(0o666);
     let mut temp = tempfile::Builder::new()
-        .permissions(mode)
+        .permissions(asked)
         .tempfile_in(dir)?;
+    if let Some(kept) = kept {
+        temp.as_file().set_permissions(kept)?;
+    }
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|error| error.error)?;
@@ -49,11 +54,15 @@ pub fn append_csv(
     rows: &[Vec<String>],
     key: impl Fn(&[String]) -> Vec<String>,
 ) -> std::io::Result<(usize, usize)> {
-    let existing = match std::fs::read(path) {
+    let mut existing = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(error) => return Err(error),
     };
+    // A blank file gets the header, as a missing one does.
+    if existing.iter().all(u8::is_ascii_whitespace) {
+        existing.clear();
+    }
     let mut known: std::collections::HashSet<Vec<String>> = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(existing.as_slice())
@@ -112,12 +121,21 @@ mod tests {
             0,
             "readable by others under a usual umask: {mode:o}"
         );
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        // 0666 is what a 022 umask would narrow: it must stay as it is.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
         write_atomically(&path, b"b").unwrap();
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o640
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o666);
+        // Through a link, the target is replaced and the link stays.
+        let link = dir.path().join("link.csv");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        write_atomically(&link, b"c").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
         );
-        assert_eq!(std::fs::read(&path).unwrap(), b"b");
+        assert_eq!(std::fs::read(&path).unwrap(), b"c");
     }
 }

@@ -70,7 +70,7 @@ fn exports_are_read_as_they_are_and_round_trip_through_the_generic_csv() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     // The webhook fixture comes as a JSON array and as JSON lines: the same events once.
-    assert!(stdout.contains("45 appended, 2 already there"), "{stdout}");
+    assert!(stdout.contains("46 appended, 2 already there"), "{stdout}");
     let again = bouncegate(root, &args);
     assert!(
         String::from_utf8_lossy(&again.stdout).contains(": 0 appended,"),
@@ -154,4 +154,143 @@ fn a_file_in_no_known_format_names_the_formats_tried() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("mystery.json:1: error"), "{stdout}");
     assert!(stdout.contains("tried SendGrid"), "{stdout}");
+}
+
+fn historic(dir: &Path, history: &str) -> BTreeMap<String, String> {
+    let output = bouncegate(
+        dir,
+        &[
+            "check",
+            "list.txt",
+            "--offline",
+            "--format",
+            "json",
+            "--history",
+            history,
+        ],
+    );
+    verdicts(&serde_json::from_slice(&output.stdout).unwrap())
+}
+
+#[test]
+fn formula_like_addresses_survive_the_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("list.txt"),
+        "-ann@gmail.com\n=bob@gmail.com\n+carl@gmail.com\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("sg.csv"),
+        "created,email,reason,status\n1772409600,-ann@gmail.com,user unknown,5.1.1\n\
+         1772409600,=bob@gmail.com,user unknown,5.1.1\n1772409600,+carl@gmail.com,user unknown,5.1.1\n",
+    )
+    .unwrap();
+    let direct = historic(root, "sg.csv");
+    assert_eq!(direct.len(), 3, "{direct:?}");
+    let output = bouncegate(root, &["history", "import", "sg.csv", "--out", "h.csv"]);
+    assert_eq!(output.status.code(), Some(0));
+    let written = std::fs::read_to_string(root.join("h.csv")).unwrap();
+    assert!(
+        written.contains("\n'=bob@gmail.com,"),
+        "a spreadsheet must not run it: {written}"
+    );
+    assert_eq!(
+        historic(root, "h.csv"),
+        direct,
+        "the guard is taken off again on reading"
+    );
+}
+
+#[test]
+fn history_import_never_appends_to_a_file_of_other_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("mine.csv"),
+        "email,date,code\r\nann@gmail.com,2026-01-02,550\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("sg.csv"),
+        "created,email,reason,status\n1772409600,bob@gmail.com,gone,5.1.1\n",
+    )
+    .unwrap();
+    let output = bouncegate(root, &["history", "import", "sg.csv", "--out", "mine.csv"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("give a new --out"));
+    assert_eq!(
+        std::fs::read_to_string(root.join("mine.csv")).unwrap(),
+        "email,date,code\r\nann@gmail.com,2026-01-02,550\r\n"
+    );
+}
+
+#[test]
+fn retries_of_one_message_are_not_a_repeated_soft_bounce() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("list.txt"), "carl@gmail.com\n").unwrap();
+    let mut log = String::new();
+    for day in 1..=3 {
+        log.push_str(&format!(
+            "Mar  {day} 10:00:00 mx postfix/smtp[99]: 4TqAAA: to=<carl@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.1.27]:25, delay=1, dsn=4.2.2, status=deferred (host gmail-smtp-in.l.google.com[142.250.1.27] said: 452 4.2.2 The email account that you tried to reach is over quota)\n"
+        ));
+    }
+    log.push_str("Mar  4 10:00:00 mx postfix/smtp[99]: 4TqAAA: to=<carl@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.1.27]:25, delay=1, dsn=2.0.0, status=sent (250 2.0.0 OK)\n");
+    std::fs::write(root.join("mail.log"), log).unwrap();
+    let output = bouncegate(
+        root,
+        &[
+            "check",
+            "list.txt",
+            "--offline",
+            "--format",
+            "json",
+            "--history",
+            "mail.log",
+            "--log-year",
+            "2026",
+        ],
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["history"]["events_used"], 3, "the three deferrals are read: {report}");
+    assert_eq!(report["history"]["findings"], serde_json::json!([]));
+    assert_eq!(output.status.code(), Some(0), "and do not add up to a repeated soft bounce");
+}
+
+#[test]
+fn a_generic_csv_is_read_as_one_even_when_a_provider_format_would_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("list.txt"), "ann@gmail.com\n").unwrap();
+    // SendGrid's columns plus smtp_code: the code column is read.
+    std::fs::write(
+        root.join("h.csv"),
+        "email,created,smtp_code,status,reason\nann@gmail.com,1772409600,550,,\n",
+    )
+    .unwrap();
+    assert_eq!(historic(root, "h.csv").len(), 1);
+}
+
+#[test]
+fn history_takes_one_path_per_flag_and_fix_refuses_report_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("list.txt"), "ann@gmail.com\n").unwrap();
+    std::fs::write(root.join("h.csv"), "email,code\nann@gmail.com,550\n").unwrap();
+    // The list after --history is a list, not a second history file.
+    let output = bouncegate(
+        root,
+        &["check", "--history", "h.csv", "list.txt", "--offline"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = bouncegate(root, &["fix", "list.txt", "--offline", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("`fix` writes the lists"));
 }

@@ -86,8 +86,14 @@ fn event_record(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> {
             .collect::<Vec<_>>()
             .join("/"),
     );
+    // Mailgun's 605 stands for any suppression: only `suppress-bounce` (or a 605 without a
+    // reason) is about bounces; an unsubscribe or a complaint is no bounce at all.
+    let suppression = reason.starts_with("suppress-") || code == Some(SUPPRESSED_CODE);
     event.already_suppressed =
-        reason.eq_ignore_ascii_case("suppress-bounce") || code == Some(SUPPRESSED_CODE);
+        suppression && (reason.eq_ignore_ascii_case("suppress-bounce") || reason.is_empty());
+    if suppression && !event.already_suppressed {
+        return Ok(None);
+    }
     Ok(Some(event))
 }
 

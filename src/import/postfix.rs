@@ -48,11 +48,11 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// Whether the text has a Postfix delivery line among its first lines.
+/// Whether the text has a Postfix delivery line anywhere: a busy server's log may open with
+/// thousands of connection lines before the first delivery.
 pub(super) fn looks_like(bytes: &[u8]) -> bool {
     bytes
         .split(|&b| b == b'\n')
-        .take(2_000)
         .any(|line| line.len() <= 64 * 1024 && PROCESS_BYTES.is_match(line))
 }
 

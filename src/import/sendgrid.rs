@@ -258,8 +258,12 @@ fn webhook_record(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> {
         Some(kind) if !kind.is_empty() => format!("{name}/{kind}"),
         _ => name.to_owned(),
     });
-    event.already_suppressed = name.eq_ignore_ascii_case("dropped")
-        && reason.trim().eq_ignore_ascii_case("Bounced Address");
+    let dropped = name.eq_ignore_ascii_case("dropped");
+    event.already_suppressed = dropped && reason.trim().eq_ignore_ascii_case("Bounced Address");
+    // Other drops (an unsubscribe, a spam report, a bad header) say nothing of bounces.
+    if dropped && !event.already_suppressed {
+        return Ok(None);
+    }
     Ok(Some(event))
 }
 

@@ -254,9 +254,16 @@ fn retries_of_one_message_are_not_a_repeated_soft_bounce() {
         ],
     );
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(report["history"]["events_used"], 3, "the three deferrals are read: {report}");
+    assert_eq!(
+        report["history"]["events_used"], 3,
+        "the three deferrals are read: {report}"
+    );
     assert_eq!(report["history"]["findings"], serde_json::json!([]));
-    assert_eq!(output.status.code(), Some(0), "and do not add up to a repeated soft bounce");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "and do not add up to a repeated soft bounce"
+    );
 }
 
 #[test]

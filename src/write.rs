@@ -45,14 +45,40 @@ pub fn csv_safe(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// Hold an exclusive lock on the directory of `path` while `update` reads, merges and
+/// replaces the file: two runs updating one file one after the other lose nothing, where
+/// both reading first and writing last would lose one's rows. The lock goes with the process.
+pub fn locked<T>(path: &Path, update: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let handle = std::fs::File::open(dir)?;
+    handle.lock()?;
+    let result = update();
+    let _ = handle.unlock();
+    result
+}
+
 /// Append rows to a CSV file (created with `header` when new), leaving out the rows whose
 /// `key` the file already holds, with formula cells neutralised, replacing the file
-/// atomically. Returns how many rows were appended, and how many were there already.
+/// atomically under [`locked`]. Returns how many rows were appended, and how many were there
+/// already.
 pub fn append_csv(
     path: &Path,
     header: &[&str],
     rows: &[Vec<String>],
     key: impl Fn(&[String]) -> Vec<String>,
+) -> std::io::Result<(usize, usize)> {
+    locked(path, || append_csv_unlocked(path, header, rows, &key))
+}
+
+fn append_csv_unlocked(
+    path: &Path,
+    header: &[&str],
+    rows: &[Vec<String>],
+    key: &impl Fn(&[String]) -> Vec<String>,
 ) -> std::io::Result<(usize, usize)> {
     let mut existing = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -107,6 +133,29 @@ mod tests {
         assert_eq!(csv_safe("-2"), "'-2");
         assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_safe("ann@x.de"), "ann@x.de");
+    }
+
+    #[test]
+    fn appends_at_once_lose_no_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.csv");
+        std::thread::scope(|scope| {
+            for writer in 0..6 {
+                let path = &path;
+                scope.spawn(move || {
+                    for row in 0..20 {
+                        let rows = vec![vec![format!("w{writer}"), format!("r{row}")]];
+                        append_csv(path, &["a", "b"], &rows, |r| r.to_vec()).unwrap();
+                    }
+                });
+            }
+        });
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text.lines().count(),
+            1 + 6 * 20,
+            "the header and every row, once"
+        );
     }
 
     #[test]

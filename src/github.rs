@@ -167,23 +167,12 @@ pub fn annotations(report: &Report) -> String {
             *left += 1;
         }
     }
-    let t = &report.totals;
-    let (rate, limit) = percents_apart(t.bounce_rate, report.policy.max_bounce_rate);
     let verdict = match report.verdict {
         RunVerdict::Pass => "PASS",
         RunVerdict::Fail => "FAIL",
         RunVerdict::BadInput => "BAD INPUT",
     };
-    let mut notice = format!(
-        "{verdict}: lists {}, addresses {}, predicted hard {}, historic hard {}, repeated soft {}; bounce rate {rate} (limit {limit}); errors {}, warnings {}",
-        t.lists,
-        t.addresses,
-        t.predicted_hard,
-        t.historic_hard,
-        t.repeated_soft,
-        t.errors,
-        t.warnings,
-    );
+    let mut notice = format!("{verdict}: {}", report.totals_line());
     if errors_left + warnings_left > 0 {
         let _ = write!(
             notice,
@@ -339,19 +328,8 @@ pub fn step_summary_with(report: &Report, links: Option<&Links>) -> String {
         RunVerdict::BadInput => "⛔ bad input",
     };
     let _ = writeln!(out, "## bouncegate: {verdict}\n");
-    let t = &report.totals;
-    let (rate, limit) = percents_apart(t.bounce_rate, report.policy.max_bounce_rate);
-    let _ = writeln!(
-        out,
-        "Lists {}, addresses {}, predicted hard {}, historic hard {}, repeated soft {}; bounce rate over all lists {rate} (limit {limit}, gated per list); errors {}, warnings {}.\n",
-        t.lists,
-        t.addresses,
-        t.predicted_hard,
-        t.historic_hard,
-        t.repeated_soft,
-        t.errors,
-        t.warnings,
-    );
+    // The rate over all lists is shown; each list is gated on its own.
+    let _ = writeln!(out, "{}.\n", md(&report.totals_line()));
     if report.verdict == RunVerdict::BadInput {
         out.push_str("Some input could not be read: fix it and run again.\n\n");
     }
@@ -365,25 +343,8 @@ pub fn step_summary_with(report: &Report, links: Option<&Links>) -> String {
             scope.lists_unchanged
         );
     }
-    let h = &report.history;
-    if !h.files.is_empty() {
-        let _ = write!(
-            out,
-            "History: files {}, events read {}, used {}, addresses {}",
-            h.files.len(),
-            h.events_read,
-            h.events_used,
-            h.addresses
-        );
-        if let Some(end) = &h.window_end {
-            let _ = write!(
-                out,
-                "; soft-bounce window: {} days to {}",
-                h.window_days,
-                md(end)
-            );
-        }
-        out.push_str(".\n\n");
+    if !report.history.files.is_empty() {
+        let _ = writeln!(out, "History: {}.\n", md(&report.history.line()));
     }
     for note in report.dns.notes.iter().take(10) {
         let _ = writeln!(out, "> dns: {}\n", md(note));

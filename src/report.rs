@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::config::{Level, Policy};
 use crate::domains::DomainReport;
-use crate::finding::{Finding, Reason, Severity, percent};
+use crate::finding::{Finding, Reason, Severity, percent, percents_apart};
 use crate::gate::{ListReport, Verdict, Window, rate};
 use crate::history::{History, HistoryRowProblem};
 
@@ -133,6 +133,26 @@ pub struct Timings {
     pub total_ms: u128,
 }
 
+impl HistorySummary {
+    /// `files 1, events read 7, used 7, addresses 5; soft-bounce window: 90 days to 2026-04-07`.
+    pub fn line(&self) -> String {
+        let mut line = format!(
+            "files {}, events read {}, used {}, addresses {}",
+            self.files.len(),
+            self.events_read,
+            self.events_used,
+            self.addresses
+        );
+        if let Some(end) = &self.window_end {
+            line.push_str(&format!(
+                "; soft-bounce window: {} days to {end}",
+                self.window_days
+            ));
+        }
+        line
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub schema_version: u32,
@@ -217,6 +237,23 @@ impl Report {
         }
     }
 
+    /// `lists 3, addresses 40, ...; bounce rate 10.00% (limit 2.00%); errors 5, warnings 3`:
+    /// the totals as every output says them (terminal, annotations, job summary).
+    pub fn totals_line(&self) -> String {
+        let t = &self.totals;
+        let (rate, limit) = percents_apart(t.bounce_rate, self.policy.max_bounce_rate);
+        format!(
+            "lists {}, addresses {}, predicted hard {}, historic hard {}, repeated soft {}; bounce rate {rate} (limit {limit}); errors {}, warnings {}",
+            t.lists,
+            t.addresses,
+            t.predicted_hard,
+            t.historic_hard,
+            t.repeated_soft,
+            t.errors,
+            t.warnings
+        )
+    }
+
     pub fn to_json(&self) -> String {
         let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
         text.push('\n');
@@ -249,19 +286,7 @@ impl Report {
             write_list_summary(&mut out, list, &self.policy, paint);
         }
         if !self.history.files.is_empty() {
-            let h = &self.history;
-            let _ = writeln!(
-                out,
-                "history: files {}, events read {}, used {}, addresses {}{}",
-                h.files.len(),
-                h.events_read,
-                h.events_used,
-                h.addresses,
-                h.window_end.as_ref().map_or(String::new(), |end| format!(
-                    "; soft-bounce window: {} days to {end}",
-                    h.window_days
-                ))
-            );
+            let _ = writeln!(out, "history: {}", self.history.line());
         }
         if let Some(scope) = &self.scope {
             let _ = writeln!(
@@ -283,25 +308,12 @@ impl Report {
                 self.dns.elapsed_ms as f64 / 1000.0
             );
         }
-        let t = &self.totals;
         let verdict = match self.verdict {
             RunVerdict::Pass => paint.green("PASS"),
             RunVerdict::Fail => paint.red("FAIL"),
             RunVerdict::BadInput => paint.red("BAD INPUT"),
         };
-        let _ = writeln!(
-            out,
-            "{verdict}: lists {}, addresses {}, predicted hard {}, historic hard {}, repeated soft {}; bounce rate {} (limit {}); errors {}, warnings {}",
-            t.lists,
-            t.addresses,
-            t.predicted_hard,
-            t.historic_hard,
-            t.repeated_soft,
-            percent(t.bounce_rate),
-            percent(self.policy.max_bounce_rate),
-            t.errors,
-            t.warnings
-        );
+        let _ = writeln!(out, "{verdict}: {}", self.totals_line());
         if self.verdict == RunVerdict::BadInput {
             let _ = writeln!(
                 out,

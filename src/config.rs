@@ -16,7 +16,7 @@ use serde_saphyr::Spanned;
 
 use crate::domains::DnsOptions;
 use crate::error::ConfigError;
-use crate::rules::{DEFAULT_RULES_NAME, Origin, Rule, RuleSet};
+use crate::bounces::rules::{DEFAULT_RULES_NAME, Origin, Rule, RuleSet};
 use crate::syntax::SyntaxOptions;
 
 /// The default rules, embedded at build time.
@@ -505,7 +505,7 @@ pub fn render_effective(config: &Config) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{Action, Reason};
+    use crate::bounces::rules::{Action, Reason};
 
     fn config_with(user_yaml: &str) -> Result<Config, ConfigError> {
         let default = parse(DEFAULT_RULES_YAML, DEFAULT_RULES_NAME)?;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::domains::DomainVerdict;
-use crate::history::{Evidence, HistoryRowProblem, format_day};
+use crate::bounces::history::{Evidence, HistoryRowProblem, format_day};
 use crate::syntax::SyntaxError;
 use crate::table::InputProblem;
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 use crate::finding::{Finding, Reason};
 use crate::gate::Verdict;
-use crate::history::format_day;
+use crate::bounces::history::format_day;
 use crate::lists::{self, ReadOptions};
 use crate::report::Report;
 use crate::write;

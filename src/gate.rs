@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::config::{Level, Policy};
 use crate::domains::{DomainReport, DomainVerdict};
 use crate::finding::{Finding, Reason, Severity};
-use crate::history::{AddressHistory, History};
+use crate::bounces::history::{AddressHistory, History};
 use crate::lists::{ListFile, SkipReason};
 use crate::syntax::{Checked, CheckedCell};
 

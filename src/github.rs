@@ -483,7 +483,7 @@ pub(crate) mod tests {
     use crate::domains::{DomainReport, DomainVerdict};
     use crate::finding::Reason;
     use crate::gate::ListStats;
-    use crate::history::Evidence;
+    use crate::bounces::history::Evidence;
     use crate::report::HistorySummary;
     use crate::syntax::SyntaxError;
     use crate::table::InputProblem;
@@ -507,7 +507,7 @@ pub(crate) mod tests {
                 reply: Some(550),
                 enhanced: None,
                 text: format!("smtp; 550 5.1.1 user unknown ({tag})"),
-                reason: crate::rules::Reason::UserUnknown,
+                reason: crate::bounces::rules::Reason::UserUnknown,
                 rule: None,
                 source: None,
                 source_verdict: None,
@@ -657,7 +657,7 @@ pub(crate) mod tests {
             Severity::Warning,
             None,
             Reason::HistoryRow {
-                problem: crate::history::HistoryRowProblem::NoBounceInfo,
+                problem: crate::bounces::history::HistoryRowProblem::NoBounceInfo,
             },
         )];
         report(vec![list("./lists/news.csv", findings)], history_findings)

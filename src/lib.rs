@@ -3,12 +3,12 @@
 //!
 //! The pipeline runs one way, one module per stage: [`lists`] (read the list files) ->
 //! [`syntax`] (check each address) -> [`domains`] (can the domain receive mail, over DNS) ->
-//! [`history`] (match the bounce history, classified by [`rules`]) -> [`gate`] (apply the
+//! [`bounces`] (read bounce histories and classify each bounce) -> [`gate`] (apply the
 //! policy) -> [`report`]. [`check`] runs them in order.
 
 pub mod changes;
+pub mod bounces;
 pub mod check;
-pub mod codes;
 pub mod config;
 pub mod dns_cache;
 pub mod domains;
@@ -17,13 +17,9 @@ pub mod finding;
 pub mod fix;
 pub mod gate;
 pub mod github;
-pub mod history;
-pub mod history_csv;
-pub mod import;
 pub mod lists;
 pub mod progress;
 pub mod report;
-pub mod rules;
 pub mod sarif;
 pub mod syntax;
 pub mod table;

@@ -15,9 +15,9 @@ use bouncegate::check::{self, CheckOptions};
 use bouncegate::config::{self, Config, Nameserver, Rate, Seconds};
 use bouncegate::error::Error;
 use bouncegate::fix;
-use bouncegate::history::{HistoryOptions, format_day, parse_time};
-use bouncegate::history_csv;
-use bouncegate::import::{self, Source};
+use bouncegate::bounces::history::{HistoryOptions, format_day, parse_time};
+use bouncegate::bounces::history_csv;
+use bouncegate::bounces::import::{self, Source};
 use bouncegate::lists::ReadOptions;
 use bouncegate::progress;
 use bouncegate::report::Report;
@@ -497,7 +497,7 @@ fn run_import(args: ImportArgs) -> Result<u8, Error> {
         log_year: args.log_year,
         all_evidence: true,
     };
-    let files = bouncegate::history::discover(&args.files)?;
+    let files = bouncegate::bounces::history::discover(&args.files)?;
     let summary = history_csv::import(&files, &args.out, &config.rules, options)?;
     let mut out = String::new();
     let mut bad_input = false;

@@ -10,7 +10,7 @@ use crate::config::{Level, Policy};
 use crate::domains::DomainReport;
 use crate::finding::{Finding, Reason, Severity, percent, percents_apart};
 use crate::gate::{ListReport, Verdict, Window, rate};
-use crate::history::{History, HistoryRowProblem};
+use crate::bounces::history::{History, HistoryRowProblem};
 
 /// Bump on any change that could break a reader of the JSON report.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
@@ -102,7 +102,7 @@ impl HistorySummary {
             events_read: history.events_read,
             events_used: history.events_used,
             addresses: history.by_address.len(),
-            window_end: window.map(|w| crate::history::format_day(w.end_day * 86_400)),
+            window_end: window.map(|w| crate::bounces::history::format_day(w.end_day * 86_400)),
             window_days: policy.soft_within_days,
             findings,
             bad_input,

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use bouncegate::import::{
+use bouncegate::bounces::import::{
     ImportError, ImportOptions, Imported, MAX_TEXT_BYTES, Source, detect, import, parse_format_name,
 };
 

@@ -11,11 +11,11 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::codes::{self, EnhancedCode, ReplyCode};
+use crate::bounces::codes::{self, EnhancedCode, ReplyCode};
 use crate::error::Error;
-use crate::import::{self, ImportOptions, Source};
+use crate::bounces::import::{self, ImportOptions, Source};
 use crate::lists::find_header;
-use crate::rules::{Action, BounceInput, Reason, RuleSet};
+use crate::bounces::rules::{Action, BounceInput, Reason, RuleSet};
 use crate::syntax::{self, SyntaxOptions};
 use crate::table::{self, InputProblem, Record};
 
@@ -612,7 +612,7 @@ fn say_undated(file: &Arc<Path>, events: &[Event], problems: &mut Vec<HistoryPro
     }
 }
 
-/// A file in one of the providers' formats (see [`crate::import`]).
+/// A file in one of the providers' formats (see [`crate::bounces::import`]).
 fn read_imported(
     file: &Arc<Path>,
     bytes: &[u8],

@@ -16,7 +16,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::codes::EnhancedCode;
+use crate::bounces::codes::EnhancedCode;
 
 mod detect;
 mod dsn;
@@ -90,7 +90,7 @@ impl ImportedEvent {
     }
 }
 
-/// The formats this module reads (the generic CSV history is read by [`crate::history`]).
+/// The formats this module reads (the generic CSV history is read by [`crate::bounces::history`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {

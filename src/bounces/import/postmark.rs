@@ -83,7 +83,7 @@ fn bounce(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{ImportOptions, import};
+    use crate::bounces::import::{ImportOptions, import};
 
     #[test]
     fn inactive_marks_only_dead_addresses() {

@@ -10,7 +10,7 @@ use regex::RegexSet;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::codes::{self, EnhancedCode, EnhancedPattern, ReplyCode, ReplyPattern};
+use crate::bounces::codes::{self, EnhancedCode, EnhancedPattern, ReplyCode, ReplyPattern};
 
 /// How the built-in rules are named in messages.
 pub(crate) const DEFAULT_RULES_NAME: &str = "rules.yaml (built in)";

@@ -270,7 +270,7 @@ fn webhook_record(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{ImportOptions, import};
+    use crate::bounces::import::{ImportOptions, import};
 
     fn read(bytes: &[u8], source: Source) -> Imported {
         import(bytes, source, &ImportOptions::default()).unwrap()

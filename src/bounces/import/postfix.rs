@@ -255,7 +255,7 @@ fn syslog_time(year: i32, month: i8, day: i8, hour: i8, minute: i8, second: i8) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::import as read;
+    use crate::bounces::import::import as read;
 
     fn options(year: i32) -> ImportOptions {
         ImportOptions {

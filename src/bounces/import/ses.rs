@@ -178,7 +178,7 @@ fn notification_body(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{ImportOptions, import};
+    use crate::bounces::import::{ImportOptions, import};
 
     #[test]
     fn reads_sns_wrapped_and_plain_notifications() {

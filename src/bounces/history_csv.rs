@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::history::{self, HistoryOptions, HistoryProblem};
-use crate::rules::RuleSet;
+use crate::bounces::history::{self, HistoryOptions, HistoryProblem};
+use crate::bounces::rules::RuleSet;
 use crate::write;
 
 /// The columns the generic reader (`history.rs`) reads back, in this order.

@@ -338,7 +338,7 @@ fn recipient_event(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{ImportOptions, import as read};
+    use crate::bounces::import::{ImportOptions, import as read};
 
     const REPORT: &str = "From: MAILER-DAEMON@mx.example.net\r
 Date: Mon, 2 Mar 2026 10:14:00 +0100\r

@@ -141,7 +141,7 @@ fn bounce_record(node: &Node<'_>) -> Result<ImportedEvent, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{ImportOptions, import};
+    use crate::bounces::import::{ImportOptions, import};
 
     #[test]
     fn internal_codes_are_not_replies_and_605_is_a_resuppression() {

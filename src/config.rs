@@ -16,7 +16,8 @@ use serde_saphyr::Spanned;
 
 use crate::domains::DnsOptions;
 use crate::error::ConfigError;
-use crate::bounces::rules::{DEFAULT_RULES_NAME, Origin, Rule, RuleSet};
+use crate::bounces::classify::RuleSet;
+use crate::bounces::rules::{DEFAULT_RULES_NAME, Origin, ReasonTable, Rule};
 use crate::syntax::SyntaxOptions;
 
 /// The default rules, embedded at build time.
@@ -261,6 +262,9 @@ pub struct RulesFile {
     /// When false, only this file's rules are used, not the built-in ones.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_rules: Option<bool>,
+    /// Per reason, the action its bounces take unless a rule names one, and its advice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<ReasonTable>,
     /// Ordered rules; the first that matches wins. A user's rules are tried before the defaults.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<Vec<Rule>>")]
@@ -350,7 +354,7 @@ fn resolve(default: RulesFile, user: Option<(RulesFile, &Path)>) -> Result<Confi
         };
         if !spanned.value.has_condition() {
             return Err(at(format!(
-                "rule '{}' has no condition: expected at least one of text, regex, enhanced, reply",
+                "rule '{}' has no condition: expected at least one of text, regex, enhanced, reply, bare",
                 spanned.value.name
             )));
         }
@@ -374,13 +378,14 @@ fn resolve(default: RulesFile, user: Option<(RulesFile, &Path)>) -> Result<Confi
     let effective = layer(default, user);
     let policy = resolve_policy(effective.policy.clone().unwrap_or_default());
     let syntax = effective.syntax.clone().unwrap_or_default();
-    let rule_set = RuleSet::new(rules).map_err(|error| ConfigError::Invalid {
+    let reasons = effective.reasons.clone().unwrap_or_default();
+    let rule_set = RuleSet::new(rules, reasons).map_err(|error| ConfigError::Invalid {
         file: user_path
             .as_ref()
             .map_or(DEFAULT_RULES_NAME.to_owned(), |p| p.display().to_string()),
         line: 1,
         column: 1,
-        message: format!("the rules' text patterns do not compile together: {error}"),
+        message: error.to_string(),
     })?;
     Ok(Config {
         lists: effective.lists.clone().unwrap_or_default(),
@@ -505,7 +510,8 @@ pub fn render_effective(config: &Config) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bounces::rules::{Action, Reason};
+    use crate::bounces::reason::Reason;
+    use crate::bounces::rules::Action;
 
     fn config_with(user_yaml: &str) -> Result<Config, ConfigError> {
         let default = parse(DEFAULT_RULES_YAML, DEFAULT_RULES_NAME)?;
@@ -518,14 +524,14 @@ mod tests {
     }
 
     fn classify(config: &Config, text: &str) -> (Reason, Action) {
-        let (_, _, c) = config.rules.classify_text(text);
+        let c = config.rules.classify_text(text);
         (c.reason, c.action)
     }
 
     #[test]
     fn user_rules_come_first_and_policy_keys_override_one_by_one() {
         let config = config_with(
-            "policy:\n  max_bounce_rate: 0.05\n  soft_bounce:\n    within_days: 30\nrules:\n  - name: vip-full\n    text: [vip quota]\n    reason: mailbox-full\n    action: ignore\n",
+            "policy:\n  max_bounce_rate: 0.05\n  soft_bounce:\n    within_days: 30\nrules:\n  - name: vip-full\n    text: [vip quota]\n    reason: mailboxfull\n    action: ignore\n",
         )
         .unwrap();
         assert_eq!(config.policy.max_bounce_rate, 0.05);
@@ -578,7 +584,7 @@ mod tests {
             .collect();
         let name = &default_names[0];
         let config = config_with(&format!(
-            "rules:\n  - name: {name}\n    text: [zzz]\n    reason: unknown\n    action: ignore\n"
+            "rules:\n  - name: {name}\n    text: [zzz]\n    reason: undefined\n    action: ignore\n"
         ))
         .unwrap();
         assert_eq!(config.rules.rules().len(), default_names.len());
@@ -602,22 +608,22 @@ mod tests {
                 "bool",
             ),
             (
-                "rules:\n  - name: r\n    regex: ['(unclosed']\n    reason: unknown\n    action: ignore\n",
+                "rules:\n  - name: r\n    regex: ['(unclosed']\n    reason: undefined\n    action: ignore\n",
                 "user.yaml:3:",
                 "bad regex",
             ),
             (
-                "rules:\n  - name: r\n    enhanced: ['5.1']\n    reason: unknown\n    action: ignore\n",
+                "rules:\n  - name: r\n    enhanced: ['5.1']\n    reason: undefined\n    action: ignore\n",
                 "user.yaml:3:",
                 "enhanced code pattern",
             ),
             (
-                "rules:\n  - name: r\n    reply: [650]\n    reason: unknown\n    action: ignore\n",
+                "rules:\n  - name: r\n    reply: [650]\n    reason: undefined\n    action: ignore\n",
                 "user.yaml:3:",
                 "reply code pattern",
             ),
             (
-                "rules:\n  - name: r\n    reason: unknown\n    action: ignore\n",
+                "rules:\n  - name: r\n    reason: undefined\n    action: ignore\n",
                 "user.yaml:2:",
                 "no condition",
             ),

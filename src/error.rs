@@ -31,6 +31,11 @@ pub enum Error {
         value: String,
         expected: String,
     },
+    #[error("{}: cannot be read: {source}: expected a file of bounce texts, one per line", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}: cannot be written: {source}", path.display())]
     Write {
         path: PathBuf,

@@ -228,8 +228,8 @@ impl Finding {
             } => format!("the history {problem}"),
             Reason::HistoryRow { problem } => format!("the history row {problem}"),
             Reason::SenderBlocks { blocks, addresses } => format!(
-                "the history holds {} against the sender (spam or policy) for {} of this list: check reputation and content",
-                plural(*blocks as usize, "block"),
+                "the history holds {} caused by the sender (a block, its reputation or authentication, its rate or content) for {} of this list: they say nothing about the addresses; fix the sending side",
+                plural(*blocks as usize, "bounce"),
                 plural(*addresses, "address")
             ),
             Reason::BounceRate {

@@ -507,7 +507,7 @@ pub(crate) mod tests {
                 reply: Some(550),
                 enhanced: None,
                 text: format!("smtp; 550 5.1.1 user unknown ({tag})"),
-                reason: crate::bounces::rules::Reason::UserUnknown,
+                reason: crate::bounces::reason::Reason::UserUnknown,
                 rule: None,
                 source: None,
                 source_verdict: None,

@@ -13,6 +13,7 @@ pub mod config;
 pub mod dns_cache;
 pub mod domains;
 pub mod error;
+pub mod explain;
 pub mod finding;
 pub mod fix;
 pub mod gate;

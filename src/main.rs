@@ -14,6 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use bouncegate::check::{self, CheckOptions};
 use bouncegate::config::{self, Config, Nameserver, Rate, Seconds};
 use bouncegate::error::Error;
+use bouncegate::explain::{self, Explanation};
 use bouncegate::fix;
 use bouncegate::bounces::history::{HistoryOptions, format_day, parse_time};
 use bouncegate::bounces::history_csv;
@@ -45,13 +46,9 @@ enum Command {
         #[command(subcommand)]
         command: HistoryCommand,
     },
-    /// Classify one bounce text: the codes found, the reason, the action and the rule.
-    Explain {
-        /// The bounce text, e.g. "550 5.1.1 <a@b.com>: Recipient address rejected: User unknown".
-        text: String,
-        #[command(flatten)]
-        rules: RulesArg,
-    },
+    /// Classify bounce texts: the codes found, the command, the reason, the action, the rule
+    /// and the evidence that decided. Exit 2 when a line of --file is not text.
+    Explain(ExplainArgs),
     /// Print the effective rules (the built-in ones with yours layered on top).
     Rules {
         /// Print the JSON Schema of rules.yaml instead.
@@ -60,6 +57,28 @@ enum Command {
         #[command(flatten)]
         rules: RulesArg,
     },
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// The bounce text, e.g. "550 5.1.1 <a@b.com>: Recipient address rejected: User unknown".
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    text: Option<String>,
+    /// A file of bounce texts, one per line (`-`: standard input); blank lines are skipped.
+    #[arg(long, value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// human: a labelled block (one text) or a row per line (--file); json: one JSON object
+    /// per text, one per line.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
+    format: ExplainFormat,
+    #[command(flatten)]
+    rules: RulesArg,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExplainFormat {
+    Human,
+    Json,
 }
 
 #[derive(Args)]
@@ -219,10 +238,7 @@ fn main() -> ExitCode {
         Command::History {
             command: HistoryCommand::Import(args),
         } => run_import(args),
-        Command::Explain { text, rules } => load_config(&rules).map(|config| {
-            print_out(&explain(&config, &text));
-            0
-        }),
+        Command::Explain(args) => run_explain(args),
         Command::Rules { schema, rules } => {
             if schema {
                 print_out(&config::json_schema());
@@ -586,45 +602,40 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-fn explain(config: &Config, text: &str) -> String {
-    let (reply, enhanced, classification) = config.rules.classify_text(text);
-    let class = match reply.map(|r| r.class()).or(enhanced.map(|e| e.class)) {
-        Some(5) => "hard (5xx)",
-        Some(4) => "soft (4xx)",
-        Some(2) => "success (2xx)",
-        _ => "unknown (no code)",
+fn run_explain(args: ExplainArgs) -> Result<u8, Error> {
+    let config = load_config(&args.rules)?;
+    let json = args.format == ExplainFormat::Json;
+    let json_line = |explanation: &Explanation| {
+        let mut line = serde_json::to_string(explanation).unwrap_or_default();
+        line.push('\n');
+        line
     };
+    let Some(path) = args.file else {
+        let explanation = Explanation::new(&config.rules, args.text.as_deref().unwrap_or_default(), None);
+        print_out(&if json {
+            json_line(&explanation)
+        } else {
+            explanation.to_human()
+        });
+        return Ok(0);
+    };
+    let (explanations, bad_lines) = explain::explain_file(&config.rules, &path)?;
     let mut out = String::new();
-    out.push_str(&format!(
-        "reply code:    {}\n",
-        reply.map_or("none".to_owned(), |r| r.to_string())
-    ));
-    out.push_str(&format!(
-        "enhanced code: {}\n",
-        enhanced.map_or("none".to_owned(), |e| e.to_string())
-    ));
-    out.push_str(&format!("class:         {class}\n"));
-    out.push_str(&format!("reason:        {}\n", classification.reason));
-    out.push_str(&format!("action:        {}\n", classification.action));
-    match classification.rule {
-        Some(index) => {
-            let (rule, origin) = &config.rules.rules()[index];
-            out.push_str(&format!("rule:          {} (from {origin})\n", rule.name));
-            if let Some(advice) = &rule.advice {
-                out.push_str(&format!("advice:        {advice}\n"));
-            }
-        }
-        None => {
-            out.push_str("rule:          none matched: the bounce says nothing about the address\n")
-        }
+    for explanation in &explanations {
+        out.push_str(&if json {
+            json_line(explanation)
+        } else {
+            explanation.to_row()
+        });
     }
-    if classification.softened {
-        out.push_str(
-            "note:          a 4xx is temporary: counted as a soft bounce, not suppressed\n",
+    print_out(&out);
+    for bad in &bad_lines {
+        eprintln!(
+            "bouncegate: error: {}:{}: {}: expected one bounce text per line; the line is skipped",
+            path.display(),
+            bad.line,
+            bad.why
         );
     }
-    if classification.reason.is_sender_block() {
-        out.push_str("note:          a block against the sender: check reputation and content\n");
-    }
-    out
+    Ok(if bad_lines.is_empty() { 0 } else { 2 })
 }

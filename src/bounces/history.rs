@@ -15,7 +15,9 @@ use crate::bounces::codes::{self, EnhancedCode, ReplyCode};
 use crate::error::Error;
 use crate::bounces::import::{self, ImportOptions, Source};
 use crate::lists::find_header;
-use crate::bounces::rules::{Action, BounceInput, Reason, RuleSet};
+use crate::bounces::classify::{BounceInput, RuleSet};
+use crate::bounces::reason::Reason;
+use crate::bounces::rules::Action;
 use crate::syntax::{self, SyntaxOptions};
 use crate::table::{self, InputProblem, Record};
 
@@ -829,6 +831,7 @@ fn classify_bounce(
         reply,
         enhanced,
         text,
+        command: None,
     });
     let action = if raw.already_suppressed {
         // A provider's own suppression is proof enough, whatever the codes say.

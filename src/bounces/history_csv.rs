@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::bounces::history::{self, HistoryOptions, HistoryProblem};
-use crate::bounces::rules::RuleSet;
+use crate::bounces::classify::RuleSet;
 use crate::write;
 
 /// The columns the generic reader (`history.rs`) reads back, in this order.

@@ -1,0 +1,75 @@
+//! The SMTP command a bounce answered. The same words mean different things at different
+//! steps: "user unknown" in reply to RCPT TO is a dead mailbox, in reply to the end of DATA it
+//! is the recipient's content filter, and in reply to MAIL FROM it is about the sender.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The step of the SMTP session a reply answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Command {
+    /// The greeting, HELO/EHLO, STARTTLS or AUTH: before any address was named.
+    Connect,
+    /// MAIL FROM: the envelope sender.
+    Mail,
+    /// RCPT TO: the recipient.
+    Rcpt,
+    /// DATA or the end of the message: the recipient had already been accepted.
+    Data,
+}
+
+impl Command {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Command::Connect => "connect",
+            Command::Mail => "mail",
+            Command::Rcpt => "rcpt",
+            Command::Data => "data",
+        }
+    }
+}
+
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How mail systems write the command into a bounce (lowercase, spaces folded): Postfix "(in
+/// reply to RCPT TO command)", Exim "after RCPT TO:<...>" and "after end of data", Sendmail
+/// ">>> RCPT To:<...>", Postfix "refused to talk to me" for the greeting, qmail "does not like
+/// recipient". The earliest marker in a text wins.
+pub(crate) const MARKERS: &[(&str, Command)] = &[
+    ("in reply to rcpt to command", Command::Rcpt),
+    ("after rcpt to", Command::Rcpt),
+    (">>> rcpt to", Command::Rcpt),
+    ("in reply to end of data command", Command::Data),
+    ("in reply to data command", Command::Data),
+    ("after end of data", Command::Data),
+    ("after data", Command::Data),
+    ("rejected after data", Command::Data),
+    (">>> data", Command::Data),
+    ("after message body", Command::Data),
+    ("in reply to mail from command", Command::Mail),
+    ("after mail from", Command::Mail),
+    (">>> mail from", Command::Mail),
+    ("in reply to helo command", Command::Connect),
+    ("in reply to ehlo command", Command::Connect),
+    ("in reply to starttls command", Command::Connect),
+    ("in reply to auth command", Command::Connect),
+    ("after helo", Command::Connect),
+    ("after ehlo", Command::Connect),
+    ("after starttls", Command::Connect),
+    ("after initial connection", Command::Connect),
+    ("refused to talk to me", Command::Connect),
+    ("in reply to initial greeting", Command::Connect),
+    (">>> helo", Command::Connect),
+    (">>> ehlo", Command::Connect),
+    // qmail-remote's words for the same steps.
+    ("does not like recipient", Command::Rcpt),
+    ("failed after i sent the message", Command::Data),
+    ("but sender was rejected", Command::Mail),
+    ("but greeting failed", Command::Connect),
+];

@@ -11,13 +11,14 @@ use std::time::Instant;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 
+use crate::bounces::history::{self, HistoryOptions, UnixSeconds};
+use crate::bounces::import::Source;
+use crate::bounces::time::DateOrder;
 use crate::changes::{self, ChangeScope};
 use crate::config::Config;
 use crate::domains::{self, DnsOptions};
 use crate::error::Error;
 use crate::gate::{self, KeySet, ListReport, Window};
-use crate::bounces::history::{self, HistoryOptions, UnixSeconds};
-use crate::bounces::import::Source;
 use crate::lists::{self, ListFile, ReadOptions};
 use crate::report::{HistorySummary, Report, ScopeSummary, Timings};
 use crate::syntax::{self, CheckedCell};
@@ -39,6 +40,8 @@ pub struct CheckOptions {
     pub history_format: Option<Source>,
     /// The year of a syslog-stamped mail log's last line.
     pub log_year: Option<i32>,
+    /// How to read slash dates in histories (`--date-order`).
+    pub date_order: Option<DateOrder>,
 }
 
 impl CheckOptions {
@@ -48,6 +51,8 @@ impl CheckOptions {
             format: self.history_format,
             log_year: self.log_year,
             all_evidence: false,
+            date_order: self.date_order,
+            now: None,
         }
     }
 }

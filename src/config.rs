@@ -14,10 +14,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_saphyr::Spanned;
 
-use crate::domains::DnsOptions;
-use crate::error::ConfigError;
 use crate::bounces::classify::RuleSet;
 use crate::bounces::rules::{DEFAULT_RULES_NAME, Origin, ReasonTable, Rule};
+use crate::domains::DnsOptions;
+use crate::error::ConfigError;
 use crate::syntax::SyntaxOptions;
 
 /// The default rules, embedded at build time.

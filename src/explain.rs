@@ -66,7 +66,11 @@ impl Explanation {
     /// The labelled block `explain TEXT` prints.
     pub fn to_human(&self) -> String {
         let none = || "none".to_owned();
-        let class = match self.reply.map(|r| r / 100).or(self.enhanced.map(|e| e.class.into())) {
+        let class = match self
+            .reply
+            .map(|r| r / 100)
+            .or(self.enhanced.map(|e| e.class.into()))
+        {
             Some(5) => "permanent (5xx)",
             Some(4) => "temporary (4xx)",
             Some(2) => "success (2xx)",
@@ -82,7 +86,10 @@ impl Explanation {
         let mut field = |name: &str, value: &str| {
             out.push_str(&format!("{:<15}{value}\n", format!("{name}:")));
         };
-        field("reply code", &self.reply.map_or_else(none, |r| r.to_string()));
+        field(
+            "reply code",
+            &self.reply.map_or_else(none, |r| r.to_string()),
+        );
         field(
             "enhanced code",
             &self.enhanced.map_or_else(none, |e| e.to_string()),
@@ -90,14 +97,19 @@ impl Explanation {
         field("class", class);
         field(
             "command",
-            &self.command.map_or_else(|| "not said".to_owned(), |c| c.to_string()),
+            &self
+                .command
+                .map_or_else(|| "not said".to_owned(), |c| c.to_string()),
         );
         field("reason", self.reason.as_str());
         field("fault of", side);
         field("action", &self.action.to_string());
         match (&self.rule, &self.origin) {
             (Some(rule), Some(origin)) => field("rule", &format!("{rule} (from {origin})")),
-            _ => field("rule", "none matched: the bounce says nothing about the address"),
+            _ => field(
+                "rule",
+                "none matched: the bounce says nothing about the address",
+            ),
         }
         field("evidence", &self.evidence);
         if let Some(advice) = &self.advice {

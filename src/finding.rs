@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::domains::DomainVerdict;
 use crate::bounces::history::{Evidence, HistoryRowProblem, format_day};
+use crate::domains::DomainVerdict;
 use crate::syntax::SyntaxError;
 use crate::table::InputProblem;
 

@@ -10,10 +10,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::bounces::history::format_day;
 use crate::error::Error;
 use crate::finding::{Finding, Reason};
 use crate::gate::Verdict;
-use crate::bounces::history::format_day;
 use crate::lists::{self, ReadOptions};
 use crate::report::Report;
 use crate::write;

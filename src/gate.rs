@@ -12,10 +12,10 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::bounces::history::{AddressHistory, History};
 use crate::config::{Level, Policy};
 use crate::domains::{DomainReport, DomainVerdict};
 use crate::finding::{Finding, Reason, Severity};
-use crate::bounces::history::{AddressHistory, History};
 use crate::lists::{ListFile, SkipReason};
 use crate::syntax::{Checked, CheckedCell};
 

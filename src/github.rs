@@ -479,11 +479,11 @@ pub(crate) mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::bounces::history::Evidence;
     use crate::config::Policy;
     use crate::domains::{DomainReport, DomainVerdict};
     use crate::finding::Reason;
     use crate::gate::ListStats;
-    use crate::bounces::history::Evidence;
     use crate::report::HistorySummary;
     use crate::syntax::SyntaxError;
     use crate::table::InputProblem;

@@ -6,8 +6,8 @@
 //! [`bounces`] (read bounce histories and classify each bounce) -> [`gate`] (apply the
 //! policy) -> [`report`]. [`check`] runs them in order.
 
-pub mod changes;
 pub mod bounces;
+pub mod changes;
 pub mod check;
 pub mod config;
 pub mod dns_cache;

@@ -11,14 +11,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use bouncegate::bounces::history::{HistoryOptions, format_day, parse_time};
+use bouncegate::bounces::history_csv;
+use bouncegate::bounces::import::{self, Source};
+use bouncegate::bounces::time::DateOrder;
 use bouncegate::check::{self, CheckOptions};
 use bouncegate::config::{self, Config, Nameserver, Rate, Seconds};
 use bouncegate::error::Error;
 use bouncegate::explain::{self, Explanation};
 use bouncegate::fix;
-use bouncegate::bounces::history::{HistoryOptions, format_day, parse_time};
-use bouncegate::bounces::history_csv;
-use bouncegate::bounces::import::{self, Source};
 use bouncegate::lists::ReadOptions;
 use bouncegate::progress;
 use bouncegate::report::Report;
@@ -110,6 +111,10 @@ struct ImportArgs {
     /// The year of the last line of a syslog-stamped mail log [default: the file's mtime].
     #[arg(long, value_name = "YEAR")]
     log_year: Option<i32>,
+    /// How to read history dates written with slashes: mdy (03/04/2026 is 4 March) or dmy
+    /// (3 April). Without it, a date that reads both ways is warned about and not used.
+    #[arg(long, value_name = "ORDER")]
+    date_order: Option<DateOrder>,
     #[command(flatten)]
     rules: RulesArg,
 }
@@ -148,6 +153,10 @@ struct CheckArgs {
     /// The year of the last line of a syslog-stamped mail log [default: the file's mtime].
     #[arg(long, value_name = "YEAR")]
     log_year: Option<i32>,
+    /// How to read history dates written with slashes: mdy (03/04/2026 is 4 March) or dmy
+    /// (3 April). Without it, a date that reads both ways is warned about and not used.
+    #[arg(long, value_name = "ORDER")]
+    date_order: Option<DateOrder>,
     /// Bounce history files or directories [default: the `history:` globs, else bounces/].
     #[arg(long, value_name = "PATH")]
     history: Vec<PathBuf>,
@@ -345,6 +354,7 @@ fn prepare(args: &CheckArgs) -> Result<Option<(Config, CheckOptions)>, Error> {
         changed_since: args.changed_since.clone(),
         history_format: args.history_format,
         log_year: args.log_year,
+        date_order: args.date_order,
         history: args.history.clone(),
         read: ReadOptions {
             column: args.column.clone(),
@@ -512,6 +522,8 @@ fn run_import(args: ImportArgs) -> Result<u8, Error> {
         format: args.history_format,
         log_year: args.log_year,
         all_evidence: true,
+        date_order: args.date_order,
+        now: None,
     };
     let files = bouncegate::bounces::history::discover(&args.files)?;
     let summary = history_csv::import(&files, &args.out, &config.rules, options)?;
@@ -611,7 +623,11 @@ fn run_explain(args: ExplainArgs) -> Result<u8, Error> {
         line
     };
     let Some(path) = args.file else {
-        let explanation = Explanation::new(&config.rules, args.text.as_deref().unwrap_or_default(), None);
+        let explanation = Explanation::new(
+            &config.rules,
+            args.text.as_deref().unwrap_or_default(),
+            None,
+        );
         print_out(&if json {
             json_line(&explanation)
         } else {

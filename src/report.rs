@@ -6,11 +6,11 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::bounces::history::{History, HistoryRowProblem};
 use crate::config::{Level, Policy};
 use crate::domains::DomainReport;
 use crate::finding::{Finding, Reason, Severity, percent, percents_apart};
 use crate::gate::{ListReport, Verdict, Window, rate};
-use crate::bounces::history::{History, HistoryRowProblem};
 
 /// Bump on any change that could break a reader of the JSON report.
 pub const JSON_SCHEMA_VERSION: u32 = 1;

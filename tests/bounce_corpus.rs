@@ -51,15 +51,19 @@ fn read_corpus() -> Vec<Row> {
             }
             let fields: Vec<&str> = line.split('\t').collect();
             let [reason, action, source, text] = fields.as_slice() else {
-                panic!("{at}: expected 4 tab-separated fields, found {}", fields.len());
+                panic!(
+                    "{at}: expected 4 tab-separated fields, found {}",
+                    fields.len()
+                );
             };
-            assert!(!source.trim().is_empty(), "{at}: every row names its source");
+            assert!(
+                !source.trim().is_empty(),
+                "{at}: every row names its source"
+            );
             rows.push(Row {
                 file: name.clone(),
                 line: index + 1,
-                reason: reason
-                    .parse()
-                    .unwrap_or_else(|e| panic!("{at}: {e}")),
+                reason: reason.parse().unwrap_or_else(|e| panic!("{at}: {e}")),
                 action: parse_action(action)
                     .unwrap_or_else(|| panic!("{at}: unknown action '{action}'")),
                 text: (*text).to_owned(),
@@ -116,7 +120,10 @@ fn the_classifier_meets_its_promises_on_the_corpus() {
 
     let n = rows.len();
     println!("corpus: {n} rows");
-    println!("{:<16} {:>9} {:>9} {:>9}", "reason", "precision", "recall", "rows");
+    println!(
+        "{:<16} {:>9} {:>9} {:>9}",
+        "reason", "precision", "recall", "rows"
+    );
     for (reason, (hit, predicted, expected)) in &per_reason {
         println!(
             "{:<16} {:>8.1}% {:>8.1}% {:>9}",
@@ -128,7 +135,10 @@ fn the_classifier_meets_its_promises_on_the_corpus() {
     }
     let hard = percent(hard_agree, n);
     let action = percent(action_agree, n);
-    println!("hard-vs-not: {hard:.1}%  action: {action:.1}%  reason: {:.1}%", percent(reason_agree, n));
+    println!(
+        "hard-vs-not: {hard:.1}%  action: {action:.1}%  reason: {:.1}%",
+        percent(reason_agree, n)
+    );
     println!("sender-side rows suppressed: {}", sender_suppressed.len());
     println!("disagreements ({}):", wrong.len());
     for line in &wrong {
@@ -139,7 +149,13 @@ fn the_classifier_meets_its_promises_on_the_corpus() {
         "sender-side rows suppressed (a live subscriber deleted):\n{}",
         sender_suppressed.join("\n")
     );
-    assert!(n >= 600, "the corpus holds {n} rows; it promises at least 600");
-    assert!(hard >= 97.0, "hard-vs-not agreement {hard:.1}% is under 97%");
+    assert!(
+        n >= 600,
+        "the corpus holds {n} rows; it promises at least 600"
+    );
+    assert!(
+        hard >= 97.0,
+        "hard-vs-not agreement {hard:.1}% is under 97%"
+    );
     assert!(action >= 93.0, "action agreement {action:.1}% is under 93%");
 }

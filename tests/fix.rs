@@ -126,7 +126,7 @@ fn fix_moves_the_formula_safely_into_the_suppression_file() {
     std::fs::write(root.join("list.txt"), "=2+3@gmail.com\nann@gmail.com\n").unwrap();
     std::fs::write(
         root.join("h.csv"),
-        "email,code,diagnostic\n=2+3@gmail.com,550,gone\n",
+        "email,code,diagnostic\n=2+3@gmail.com,550,user unknown\n",
     )
     .unwrap();
     let output = bouncegate(root, &["fix", "list.txt", "--history", "h.csv"]);

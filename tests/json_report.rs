@@ -132,5 +132,6 @@ fn the_json_report_has_the_documented_shape() {
     let historic = &list["findings"][0];
     assert_eq!(historic["code"], "historic-hard");
     assert_eq!(historic["reason"]["evidence"]["enhanced"], "5.1.1");
-    assert_eq!(historic["reason"]["evidence"]["rule"], "text-user-unknown");
+    assert_eq!(historic["reason"]["evidence"]["rule"], "recipient-unknown");
+    assert_eq!(historic["reason"]["evidence"]["reason"], "userunknown");
 }

@@ -123,7 +123,13 @@ pub enum RuleSetError {
 fn fold(text: &str, reply: Option<ReplyCode>) -> String {
     let mut folded = String::with_capacity(text.len());
     for word in text.split_whitespace() {
-        if word.contains('@') && !word.starts_with('@') {
+        // `TO:<bob@example.org>:` keeps `TO:`; a bare `bob@example.org` goes whole.
+        let word = match (word.find('@'), word.find('<'), word.rfind('>')) {
+            (None, ..) => word,
+            (Some(_), Some(open), Some(close)) if open < close => &word[..open],
+            (Some(_), ..) => "",
+        };
+        if word.is_empty() {
             continue;
         }
         if !folded.is_empty() {
@@ -156,13 +162,72 @@ fn fold(text: &str, reply: Option<ReplyCode>) -> String {
 /// Words that give no reason: the frame every bounce is written in. A text of nothing but
 /// these, codes, addresses and host names is "bare".
 const FILLER: &[&str] = &[
-    "a", "action", "address", "after", "an", "at", "be", "been", "bounce", "by", "code",
-    "command", "could", "data", "deliver", "delivery", "diagnostic", "dsn", "e-mail", "email",
-    "end", "error", "esmtp", "failed", "failure", "fatal", "for", "from", "has", "host", "in",
-    "is", "mail", "message", "mx", "not", "of", "on", "permanent", "permanently", "please",
-    "rcpt", "reason", "recipient", "remote", "reply", "requested", "response", "returned",
-    "said", "server", "smtp", "sorry", "status", "taken", "talking", "the", "this", "to",
-    "transaction", "unable", "undeliverable", "was", "while", "with", "your",
+    "a",
+    "action",
+    "address",
+    "after",
+    "an",
+    "at",
+    "be",
+    "been",
+    "bounce",
+    "by",
+    "code",
+    "command",
+    "could",
+    "data",
+    "deliver",
+    "delivery",
+    "diagnostic",
+    "dsn",
+    "e-mail",
+    "email",
+    "end",
+    "error",
+    "esmtp",
+    "failed",
+    "failure",
+    "fatal",
+    "for",
+    "from",
+    "has",
+    "host",
+    "in",
+    "is",
+    "mail",
+    "message",
+    "mx",
+    "not",
+    "of",
+    "on",
+    "permanent",
+    "permanently",
+    "please",
+    "rcpt",
+    "reason",
+    "recipient",
+    "remote",
+    "reply",
+    "requested",
+    "response",
+    "returned",
+    "said",
+    "server",
+    "smtp",
+    "sorry",
+    "status",
+    "taken",
+    "talking",
+    "the",
+    "this",
+    "to",
+    "transaction",
+    "unable",
+    "undeliverable",
+    "was",
+    "while",
+    "with",
+    "your",
 ];
 
 /// Whether a folded text gives no reason at all (see [`FILLER`]).
@@ -339,36 +404,40 @@ impl RuleSet {
             .filter(|code| code.subject != 0 || code.detail != 0);
         let mut bare: Option<bool> = None;
 
-        let found = self.rules.iter().enumerate().find_map(|(number, (rule, _))| {
-            let has_text = !rule.text.is_empty() || !rule.regex.is_empty();
-            let phrase = phrase_of_rule[number];
-            let regex = self.regex_index[number]
-                .is_some_and(|i| regex_matches.as_ref().is_some_and(|set| set.matched(i)));
-            if has_text && phrase.is_none() && !regex {
-                return None;
-            }
-            let enhanced_ok = rule.enhanced.is_empty()
-                || enhanced.is_some_and(|code| rule.enhanced.iter().any(|p| p.matches(code)));
-            let reply_ok = rule.reply.is_empty()
-                || bounce
-                    .reply
-                    .is_some_and(|code| rule.reply.iter().any(|p| p.matches(code)));
-            if !(enhanced_ok && reply_ok) {
-                return None;
-            }
-            if rule.bare && !*bare.get_or_insert_with(|| is_bare(&folded)) {
-                return None;
-            }
-            let decider = match (phrase, enhanced, bounce.reply) {
-                (Some(pattern), _, _) => Decider::Phrase(pattern),
-                _ if regex => Decider::Regex,
-                (_, Some(code), _) if !rule.enhanced.is_empty() => Decider::Enhanced(code),
-                _ if rule.bare => Decider::Bare,
-                (_, _, Some(code)) => Decider::Reply(code),
-                _ => Decider::Nothing,
-            };
-            Some((number, decider))
-        });
+        let found = self
+            .rules
+            .iter()
+            .enumerate()
+            .find_map(|(number, (rule, _))| {
+                let has_text = !rule.text.is_empty() || !rule.regex.is_empty();
+                let phrase = phrase_of_rule[number];
+                let regex = self.regex_index[number]
+                    .is_some_and(|i| regex_matches.as_ref().is_some_and(|set| set.matched(i)));
+                if has_text && phrase.is_none() && !regex {
+                    return None;
+                }
+                let enhanced_ok = rule.enhanced.is_empty()
+                    || enhanced.is_some_and(|code| rule.enhanced.iter().any(|p| p.matches(code)));
+                let reply_ok = rule.reply.is_empty()
+                    || bounce
+                        .reply
+                        .is_some_and(|code| rule.reply.iter().any(|p| p.matches(code)));
+                if !(enhanced_ok && reply_ok) {
+                    return None;
+                }
+                if rule.bare && !*bare.get_or_insert_with(|| is_bare(&folded)) {
+                    return None;
+                }
+                let decider = match (phrase, enhanced, bounce.reply) {
+                    (Some(pattern), _, _) => Decider::Phrase(pattern),
+                    _ if regex => Decider::Regex,
+                    (_, Some(code), _) if !rule.enhanced.is_empty() => Decider::Enhanced(code),
+                    _ if rule.bare => Decider::Bare,
+                    (_, _, Some(code)) => Decider::Reply(code),
+                    _ => Decider::Nothing,
+                };
+                Some((number, decider))
+            });
 
         let Some((number, decider)) = found else {
             return Classification {
@@ -459,6 +528,236 @@ mod tests {
             "550 Denied by policy",
         ] {
             assert!(!is_bare(&fold(text, None)), "{text}");
+        }
+    }
+
+    fn default_rules() -> RuleSet {
+        crate::config::load(None)
+            .expect("the built-in rules.yaml must load")
+            .rules
+    }
+
+    fn outcome(rules: &RuleSet, text: &str) -> (Reason, Action) {
+        let c = rules.classify_text(text);
+        (c.reason, c.action)
+    }
+
+    #[test]
+    fn a_2xx_is_a_delivery_whatever_the_text_says() {
+        let rules = default_rules();
+        let c = rules.classify_text("250 2.1.5 OK user unknown");
+        assert_eq!(
+            (c.reason, c.action, c.rule),
+            (Reason::Delivered, Action::Ignore, None)
+        );
+        assert_eq!(c.decider, Decider::Delivered);
+        // A 2.x.x without a reply code is a delivery too.
+        assert_eq!(outcome(&rules, "2.0.0 mailbox full").0, Reason::Delivered);
+    }
+
+    #[test]
+    fn an_x_0_0_code_says_nothing_and_the_text_or_reply_decides() {
+        let rules = default_rules();
+        // Without the text, 550 5.0.0 falls to the bare 550: the address.
+        let bare = rules.classify_text("550 5.0.0 <bob@example.org>");
+        assert_eq!(
+            (bare.reason, bare.action),
+            (Reason::UserUnknown, Action::Suppress)
+        );
+        assert_eq!(bare.decider, Decider::Bare);
+        // A text that names the sender decides, and an unknown text suppresses nothing.
+        assert_eq!(
+            outcome(&rules, "550 5.0.0 IP frequency limited"),
+            (Reason::RateLimited, Action::Ignore)
+        );
+        assert_eq!(
+            outcome(&rules, "550 5.0.0 zebra giraffe"),
+            (Reason::Undefined, Action::Ignore)
+        );
+        // X.0.0 would match a 5.*.* pattern if it were read as a code.
+        assert_eq!(rules.classify_text("554 5.0.0").reason, Reason::Undefined);
+    }
+
+    #[test]
+    fn the_command_moves_an_address_reason_to_the_side_it_concerns() {
+        let rules = default_rules();
+        let cases = [
+            (
+                "550 5.1.1 User unknown (in reply to RCPT TO command)",
+                Some(Command::Rcpt),
+                Reason::UserUnknown,
+                Action::Suppress,
+                None,
+            ),
+            (
+                "550 5.1.1 User unknown (in reply to end of DATA command)",
+                Some(Command::Data),
+                Reason::Filtered,
+                Action::Count,
+                Some(Reason::UserUnknown),
+            ),
+            (
+                "SMTP error from remote mail server after end of data: 550 unknown user",
+                Some(Command::Data),
+                Reason::Filtered,
+                Action::Count,
+                Some(Reason::UserUnknown),
+            ),
+            (
+                "550 5.1.1 User unknown (in reply to MAIL FROM command)",
+                Some(Command::Mail),
+                Reason::Rejected,
+                Action::Ignore,
+                Some(Reason::UserUnknown),
+            ),
+            (
+                "host mx.example.org refused to talk to me: 550 no such user",
+                Some(Command::Connect),
+                Reason::Blocked,
+                Action::Ignore,
+                Some(Reason::UserUnknown),
+            ),
+            // A full mailbox after DATA is still a full mailbox (quota is often checked there).
+            (
+                "552 5.2.2 Mailbox full (in reply to end of DATA command)",
+                Some(Command::Data),
+                Reason::MailboxFull,
+                Action::Count,
+                None,
+            ),
+            // A sender reason is not moved.
+            (
+                "554 5.7.1 blocked using zen.spamhaus.org (in reply to RCPT TO command)",
+                Some(Command::Rcpt),
+                Reason::Blocked,
+                Action::Ignore,
+                None,
+            ),
+        ];
+        for (text, command, reason, action, moved_from) in cases {
+            let c = rules.classify_text(text);
+            assert_eq!(
+                (c.command, c.reason, c.action, c.moved_from),
+                (command, reason, action, moved_from),
+                "{text}"
+            );
+        }
+        // The earliest marker wins; a command the source gives wins over the text.
+        let c = rules.classify_text("after RCPT TO:<a@b.org>: 550 user unknown (was after data)");
+        assert_eq!(c.command, Some(Command::Rcpt));
+        let given = rules.classify(BounceInput {
+            command: Some(Command::Data),
+            ..BounceInput::from_text("550 5.1.1 user unknown (in reply to RCPT TO command)")
+        });
+        assert_eq!(given.reason, Reason::Filtered);
+    }
+
+    #[test]
+    fn a_4xx_never_suppresses_at_once() {
+        let rules = default_rules();
+        for text in [
+            "450 4.1.1 <a@b.de>: Recipient address rejected: User unknown",
+            "450 4.1.2 <a@b.de>: Recipient address rejected: Domain not found",
+            "4.1.1 user unknown",
+        ] {
+            let c = rules.classify_text(text);
+            assert_eq!(c.action, Action::Count, "{text}");
+            assert!(c.softened, "{text}");
+        }
+        let full = rules.classify_text("452 4.2.2 Mailbox full");
+        assert_eq!((full.action, full.softened), (Action::Count, false));
+    }
+
+    #[test]
+    fn the_sender_wins_when_a_text_names_both_sides() {
+        let rules = default_rules();
+        assert_eq!(
+            outcome(
+                &rules,
+                "550 5.1.1 Client host [192.0.2.1] blocked using zen.spamhaus.org; user unknown"
+            ),
+            (Reason::Blocked, Action::Ignore)
+        );
+        assert_eq!(
+            outcome(
+                &rules,
+                "550 5.1.1 <x@y.org>: has sent to too many recipients this hour"
+            ),
+            (Reason::RateLimited, Action::Ignore)
+        );
+    }
+
+    #[test]
+    fn a_rule_without_an_action_takes_its_reasons_and_a_rule_may_name_one() {
+        let rule = |name: &str, text: &str, reason: Reason, action: Option<Action>| Rule {
+            name: name.to_owned(),
+            text: vec![text.to_owned()],
+            regex: Vec::new(),
+            enhanced: Vec::new(),
+            reply: Vec::new(),
+            bare: false,
+            reason,
+            action,
+            advice: None,
+        };
+        let mut reasons = ReasonTable::new();
+        reasons.insert(
+            Reason::Suspend,
+            crate::bounces::rules::ReasonFile {
+                action: Some(Action::Suppress),
+                advice: Some("gone".to_owned()),
+            },
+        );
+        let rules = RuleSet::new(
+            vec![
+                (
+                    rule("own", "vip quota", Reason::Suspend, Some(Action::Ignore)),
+                    Origin::Default,
+                ),
+                (
+                    rule("by-reason", "locked", Reason::Suspend, None),
+                    Origin::Default,
+                ),
+            ],
+            reasons.clone(),
+        )
+        .unwrap();
+        assert_eq!(
+            outcome(&rules, "550 vip quota"),
+            (Reason::Suspend, Action::Ignore)
+        );
+        let by_reason = rules.classify_text("550 locked");
+        assert_eq!(by_reason.action, Action::Suppress);
+        assert_eq!(rules.advice(&by_reason), Some("gone"));
+        assert_eq!(rules.evidence(&by_reason), "phrase \"locked\"");
+        // A reason with no action anywhere is refused when the rules are built.
+        let error = RuleSet::new(
+            vec![(rule("r", "x", Reason::Blocked, None), Origin::Default)],
+            reasons,
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("reason 'blocked' has no action"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn every_reason_has_an_action_and_advice_in_the_built_in_rules() {
+        let rules = default_rules();
+        for reason in Reason::ALL {
+            let settings = rules.reasons().get(reason);
+            assert!(
+                settings.is_some_and(|s| s.action.is_some() && s.advice.is_some()),
+                "reasons: {reason} needs an action and advice"
+            );
+            // Only the address may be suppressed or counted.
+            let action = settings.and_then(|s| s.action).unwrap();
+            assert_eq!(
+                action != Action::Ignore,
+                reason.side() == Side::Address,
+                "{reason}: {action}"
+            );
         }
     }
 }

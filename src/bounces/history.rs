@@ -11,13 +11,14 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::bounces::codes::{self, EnhancedCode, ReplyCode};
-use crate::error::Error;
-use crate::bounces::import::{self, ImportOptions, Source};
-use crate::lists::find_header;
 use crate::bounces::classify::{BounceInput, RuleSet};
+use crate::bounces::codes::{self, EnhancedCode, ReplyCode};
+use crate::bounces::import::{self, ImportOptions, Source};
 use crate::bounces::reason::Reason;
 use crate::bounces::rules::Action;
+use crate::bounces::time::{self, DateOrder, TimeRead};
+use crate::error::Error;
+use crate::lists::find_header;
 use crate::syntax::{self, SyntaxOptions};
 use crate::table::{self, InputProblem, Record};
 
@@ -44,8 +45,7 @@ const TEXT_HEADERS: &[&str] = &[
 /// Longest diagnostic text kept as evidence; the rest is cut (rules see the whole text).
 const MAX_EVIDENCE_CHARS: usize = 200;
 
-/// Seconds since the Unix epoch, UTC.
-pub type UnixSeconds = i64;
+pub use crate::bounces::time::{UnixSeconds, format_day, parse_time};
 
 /// One classified bounce, kept as evidence for a finding.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -141,7 +141,16 @@ pub enum HistoryRowProblem {
         address: String,
         why: String,
     },
+    /// The row is used without a time: a hard bounce still suppresses.
     BadTime {
+        value: String,
+    },
+    /// A slash date that reads as two days, and no --date-order: used without a time.
+    AmbiguousTime {
+        value: String,
+    },
+    /// Dated after today: used, but not to place the soft-bounce window.
+    FutureTime {
         value: String,
     },
     BadReplyCode {
@@ -151,6 +160,10 @@ pub enum HistoryRowProblem {
         value: String,
     },
     NoBounceInfo,
+    /// Not one row of the file could be used.
+    NoRowUsable {
+        rows: usize,
+    },
     /// Soft bounces without a time cannot be placed in the window (a file-level warning).
     UndatedSoft {
         count: usize,
@@ -171,7 +184,15 @@ impl fmt::Display for HistoryRowProblem {
             }
             HistoryRowProblem::BadTime { value } => write!(
                 f,
-                "has the time '{value}': expected RFC 3339, YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or Unix seconds; the row is not used"
+                "has the time '{value}': expected RFC 3339, YYYY-MM-DD, YYYY-MM-DD HH:MM:SS, RFC 2822, or Unix seconds or milliseconds; the bounce is used without a time (a hard bounce still suppresses, a soft one cannot be counted)"
+            ),
+            HistoryRowProblem::AmbiguousTime { value } => write!(
+                f,
+                "has the date '{value}', which reads as month/day or as day/month: give --date-order mdy or dmy; the bounce is used without a time (a hard bounce still suppresses, a soft one cannot be counted)"
+            ),
+            HistoryRowProblem::FutureTime { value } => write!(
+                f,
+                "is dated {value}, after today: a wrong clock or time zone? The bounce is used, but not to place the end of the soft-bounce window"
             ),
             HistoryRowProblem::BadReplyCode { value } => write!(
                 f,
@@ -180,6 +201,11 @@ impl fmt::Display for HistoryRowProblem {
             HistoryRowProblem::BadEnhancedCode { value } => write!(
                 f,
                 "has the enhanced code '{value}': expected class.subject.detail such as 5.1.1; the row is not used"
+            ),
+            HistoryRowProblem::NoRowUsable { rows } => write!(
+                f,
+                "has not one usable bounce in its {}: is it a bounce history? (see the problems above)",
+                crate::finding::plural(*rows, "row")
             ),
             HistoryRowProblem::NoBounceInfo => f.write_str(
                 "has no reply code, enhanced code or diagnostic text: nothing to classify; the row is not used",
@@ -202,9 +228,12 @@ impl HistoryRowProblem {
             HistoryRowProblem::BadInput { problem } => problem.code(),
             HistoryRowProblem::BadAddress { .. } => "history-bad-address",
             HistoryRowProblem::BadTime { .. } => "history-bad-time",
+            HistoryRowProblem::AmbiguousTime { .. } => "history-ambiguous-time",
+            HistoryRowProblem::FutureTime { .. } => "history-future-time",
             HistoryRowProblem::BadReplyCode { .. } => "history-bad-reply-code",
             HistoryRowProblem::BadEnhancedCode { .. } => "history-bad-enhanced-code",
             HistoryRowProblem::NoBounceInfo => "history-no-bounce-info",
+            HistoryRowProblem::NoRowUsable { .. } => "history-no-usable-row",
             HistoryRowProblem::UndatedSoft { .. } => "history-undated-soft",
             HistoryRowProblem::Import { .. } => "history-unreadable",
         }
@@ -229,7 +258,9 @@ pub struct History {
     pub by_address: foldhash::HashMap<String, AddressHistory>,
     pub events_read: usize,
     pub events_used: usize,
-    /// The newest event time: the end of the soft-bounce window unless --as-of is given.
+    /// The newest event time not after tomorrow: the end of the soft-bounce window unless
+    /// --as-of is given. A row dated in the future must not move the window past every real
+    /// bounce and so switch repeated-soft detection off.
     pub newest: Option<UnixSeconds>,
     pub problems: Vec<HistoryProblem>,
 }
@@ -313,6 +344,10 @@ pub struct Event {
     pub action: Action,
     sender_block: bool,
     pub time: Option<UnixSeconds>,
+    /// The line it was read from.
+    pub line: u64,
+    /// Something wrong with the row that did not stop it being used (its time).
+    pub warning: Option<HistoryRowProblem>,
     /// Kept only for bounces that suppress or count, unless [`HistoryOptions::all_evidence`]:
     /// the others say nothing about the address.
     pub evidence: Option<Evidence>,
@@ -328,6 +363,17 @@ pub struct HistoryOptions {
     pub log_year: Option<i32>,
     /// Keep the evidence of every event (for `history import`), not only of those that count.
     pub all_evidence: bool,
+    /// How to read dates written with slashes (`--date-order`).
+    pub date_order: Option<DateOrder>,
+    /// Now: rows dated more than a day after it are in the future. `None`: the system clock.
+    pub now: Option<UnixSeconds>,
+}
+
+impl HistoryOptions {
+    /// The latest time a row may have without being in the future.
+    fn latest_time(&self) -> UnixSeconds {
+        self.now.unwrap_or_else(time::now) + 86_400
+    }
 }
 
 /// One bounce as read from a file, before the rules and the policy.
@@ -406,19 +452,20 @@ pub fn load(files: &[PathBuf], rules: &RuleSet, options: HistoryOptions) -> Hist
         files: files.to_vec(),
         ..History::default()
     };
+    let latest = options.latest_time();
     for (rows, events, problems) in per_file {
         history.events_read += rows;
         history.events_used += events.len();
         history.problems.extend(problems);
         for event in events {
-            add_event(&mut history, event);
+            add_event(&mut history, event, latest);
         }
     }
     history
 }
 
-fn add_event(history: &mut History, event: Event) {
-    if let Some(time) = event.time {
+fn add_event(history: &mut History, event: Event, latest: UnixSeconds) {
+    if let Some(time) = event.time.filter(|time| *time <= latest) {
         history.newest = Some(history.newest.map_or(time, |newest| newest.max(time)));
     }
     let entry = history.by_address.entry(event.key).or_default();
@@ -588,7 +635,17 @@ fn sort_out(
     let mut events = Vec::with_capacity(results.len());
     for result in results {
         match result {
-            Ok(event) => events.push(event),
+            Ok(mut event) => {
+                if let Some(warning) = event.warning.take() {
+                    problems.push(HistoryProblem {
+                        file: file.clone(),
+                        line: event.line.max(1),
+                        problem: warning,
+                        whole_file: false,
+                    });
+                }
+                events.push(event);
+            }
             Err(problem) => problems.push(problem),
         }
     }
@@ -721,13 +778,25 @@ fn read_event(
     file: &Arc<Path>,
 ) -> Result<Event, HistoryRowProblem> {
     let cell = |index: usize| row.get(index);
-    let time = cell(1)
-        .map(|value| {
-            parse_time(value).ok_or_else(|| HistoryRowProblem::BadTime {
-                value: value.to_owned(),
-            })
-        })
-        .transpose()?;
+    // A time that cannot be read leaves the bounce undated, not unused: a hard bounce
+    // suppresses whenever it happened.
+    let (time, time_problem) =
+        match cell(1).map(|value| (value, time::read_time(value, options.date_order))) {
+            None => (None, None),
+            Some((_, TimeRead::At(time))) => (Some(time), None),
+            Some((value, TimeRead::Ambiguous)) => (
+                None,
+                Some(HistoryRowProblem::AmbiguousTime {
+                    value: value.to_owned(),
+                }),
+            ),
+            Some((value, TimeRead::Unreadable)) => (
+                None,
+                Some(HistoryRowProblem::BadTime {
+                    value: value.to_owned(),
+                }),
+            ),
+        };
     let text = cell(4).unwrap_or_default();
     // Columns win over the text (read in `classify_bounce`); a code column may hold both
     // codes (`550 5.1.1`).
@@ -770,7 +839,9 @@ fn read_event(
         source_verdict: cell(6),
         already_suppressed: cell(7).is_some_and(|v| v.eq_ignore_ascii_case("true")),
     };
-    classify_bounce(raw, rules, options, file)
+    let mut event = classify_bounce(raw, rules, options, file)?;
+    event.warning = time_problem.or(event.warning);
+    Ok(event)
 }
 
 /// A sender's note that it will try again (a Postfix deferral, a SendGrid `deferred` event, a
@@ -861,8 +932,16 @@ fn classify_bounce(
         source_verdict: raw.source_verdict.map(str::to_owned),
         already_suppressed: raw.already_suppressed,
     });
+    let future = raw
+        .time
+        .filter(|time| *time > options.latest_time())
+        .map(|time| HistoryRowProblem::FutureTime {
+            value: format_day(time),
+        });
     let (key, display) = address.into_key_and_display();
     Ok(Event {
+        line: raw.line,
+        warning: future,
         address: display.as_deref().unwrap_or(&key).to_owned(),
         key: key.into(),
         action,
@@ -872,59 +951,9 @@ fn classify_bounce(
     })
 }
 
-/// RFC 3339, an ISO 8601 date, `YYYY-MM-DD HH:MM:SS` (UTC), or Unix seconds.
-pub fn parse_time(value: &str) -> Option<UnixSeconds> {
-    let value = value.trim();
-    // Unix seconds: ten digits (2001 to 2286), with an optional fraction. Shorter digit runs
-    // are dates written another way (`20260302`), not seconds near 1970.
-    let (whole, fraction) = value.split_once('.').unwrap_or((value, "0"));
-    if whole.len() == 10
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && !fraction.is_empty()
-        && fraction.bytes().all(|b| b.is_ascii_digit())
-    {
-        return whole.parse().ok();
-    }
-    if let Ok(timestamp) = value.parse::<jiff::Timestamp>() {
-        return Some(timestamp.as_second());
-    }
-    let civil = value
-        .parse::<jiff::civil::DateTime>()
-        .ok()
-        .or_else(|| value.parse::<jiff::civil::Date>().ok().map(Into::into))?;
-    civil
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .ok()
-        .map(|zoned| zoned.timestamp().as_second())
-}
-
-/// `2026-03-02`, the UTC day of a time.
-pub fn format_day(time: UnixSeconds) -> String {
-    jiff::Timestamp::from_second(time)
-        .map(|t| t.to_string()[..10].to_owned())
-        .unwrap_or_else(|_| time.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_the_time_formats_exports_use() {
-        let day = 1_772_409_600; // 2026-03-02T00:00:00Z
-        assert_eq!(parse_time("2026-03-02"), Some(day));
-        assert_eq!(parse_time("2026-03-02T00:00:00Z"), Some(day));
-        assert_eq!(parse_time("2026-03-02T01:00:00+01:00"), Some(day));
-        assert_eq!(parse_time("2026-03-02 10:00:00"), Some(day + 36_000));
-        assert_eq!(parse_time("1772409600"), Some(day));
-        assert_eq!(parse_time("1772409600.25"), Some(day));
-        assert_eq!(parse_time("yesterday"), None);
-        assert_eq!(parse_time("02.03.2026"), None);
-        assert_eq!(parse_time("20260302"), Some(day), "ISO 8601 basic format");
-        assert_eq!(parse_time("1772409600."), None);
-        assert_eq!(parse_time("2026-13-01"), None);
-        assert_eq!(format_day(day + 100), "2026-03-02");
-    }
 
     fn evidence(time: i64) -> Evidence {
         Evidence {

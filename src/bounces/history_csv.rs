@@ -4,13 +4,16 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
-use crate::bounces::history::{self, HistoryOptions, HistoryProblem};
 use crate::bounces::classify::RuleSet;
+use crate::bounces::history::{self, HistoryOptions, HistoryProblem, HistoryRowProblem};
+use crate::error::Error;
 use crate::write;
 
-/// The columns the generic reader (`history.rs`) reads back, in this order.
-pub const HEADER: [&str; 8] = [
+/// The columns written, in this order. The generic reader (`history.rs`) reads back the
+/// first eight; the last three say what bouncegate decided about each bounce when it was
+/// imported, for the user to read: `check` classifies every bounce again with the rules in
+/// force, so a better rule applies to old histories too.
+pub const HEADER: [&str; 11] = [
     "email",
     "timestamp",
     "smtp_code",
@@ -19,7 +22,14 @@ pub const HEADER: [&str; 8] = [
     "source",
     "source_verdict",
     "already_suppressed",
+    "reason",
+    "action",
+    "rule",
 ];
+
+/// The columns that make an event: two imports of one event are the same event, even when
+/// the rules decided differently in between.
+const EVENT_COLUMNS: usize = 8;
 
 /// What an import did.
 #[derive(Debug, Default)]
@@ -45,9 +55,19 @@ pub fn import(
     let mut summary = ImportSummary::default();
     let mut rows = Vec::new();
     for path in files {
-        let (_, events, problems) = history::read_file(path, rules, options);
+        let (rows_read, events, problems) = history::read_file(path, rules, options);
         summary.files += 1;
+        let whole_file_said = problems.iter().any(|problem| problem.whole_file);
         summary.problems.extend(problems);
+        // Rows that all fail are a wrong file or a wrong format, not an empty history.
+        if events.is_empty() && rows_read > 0 && !whole_file_said {
+            summary.problems.push(HistoryProblem {
+                file: std::sync::Arc::from(path.as_path()),
+                line: 0,
+                problem: HistoryRowProblem::NoRowUsable { rows: rows_read },
+                whole_file: true,
+            });
+        }
         for event in events {
             let Some(evidence) = event.evidence else {
                 continue;
@@ -69,11 +89,24 @@ pub fn import(
                 } else {
                     String::new()
                 },
+                evidence.reason.to_string(),
+                event.action.to_string(),
+                evidence.rule.as_deref().unwrap_or_default().to_owned(),
             ]);
         }
     }
-    // Appending to a file of other columns would shift every value into the wrong one.
-    if let Some(found) = existing_header(out)?
+    // Appending to a file of other columns would shift every value into the wrong one. A
+    // file of bouncegate 0.1 (the event columns alone) gets the decision columns first.
+    let found = existing_header(out)?;
+    if found
+        .as_deref()
+        .is_some_and(|found| found == &HEADER[..EVENT_COLUMNS])
+    {
+        add_decision_columns(out).map_err(|source| Error::Write {
+            path: out.to_path_buf(),
+            source,
+        })?;
+    } else if let Some(found) = found
         && found != HEADER
     {
         return Err(Error::BadOption {
@@ -86,15 +119,44 @@ pub fn import(
             ),
         });
     }
-    // An event is a duplicate when every column is the same.
-    let (appended, already_there) = write::append_csv(out, &HEADER, &rows, |row| row.to_vec())
-        .map_err(|source| Error::Write {
-            path: out.to_path_buf(),
-            source,
-        })?;
+    // An event is a duplicate when every event column is the same.
+    let (appended, already_there) = write::append_csv(out, &HEADER, &rows, |row| {
+        row[..EVENT_COLUMNS.min(row.len())].to_vec()
+    })
+    .map_err(|source| Error::Write {
+        path: out.to_path_buf(),
+        source,
+    })?;
     summary.appended = appended;
     summary.already_there = already_there;
     Ok(summary)
+}
+
+/// Give a history CSV of the eight event columns the three decision columns, empty: its
+/// events were imported before bouncegate wrote them, and `check` never reads them.
+fn add_decision_columns(path: &Path) -> std::io::Result<()> {
+    write::locked(path, || {
+        let bytes = std::fs::read(path)?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes.as_slice());
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        for (index, record) in reader.records().enumerate() {
+            let record = record.map_err(|error| std::io::Error::other(error.to_string()))?;
+            let mut cells: Vec<&str> = record.iter().collect();
+            if index == 0 {
+                cells = HEADER.to_vec();
+            } else {
+                cells.resize(cells.len().max(HEADER.len()), "");
+            }
+            writer.write_record(&cells)?;
+        }
+        let bytes = writer
+            .into_inner()
+            .map_err(|error| std::io::Error::other(error.to_string()))?;
+        write::write_atomically(path, &bytes)
+    })
 }
 
 /// The header of an existing, non-blank file.

@@ -10,3 +10,4 @@ pub mod history_csv;
 pub mod import;
 pub mod reason;
 pub mod rules;
+pub mod time;

@@ -200,7 +200,12 @@ mod tests {
             "user-unknown".parse::<Reason>().unwrap_err(),
             "reason 'user-unknown' was renamed: use userunknown"
         );
-        assert!("lost".parse::<Reason>().unwrap_err().contains("userunknown, hostunknown"));
+        assert!(
+            "lost"
+                .parse::<Reason>()
+                .unwrap_err()
+                .contains("userunknown, hostunknown")
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! args: check lists --history bounces     # one line, split on spaces
 //! exit: 1
 //! finding: lists/a.csv:3 error historic-hard   # every finding, exactly (JSON report)
+//! findings: none                               # or: there is none
 //! stats: lists/a.csv rows_read=4 addresses=3   # the named per-list statistics
 //! stdout: some text                            # stdout contains it
 //! stderr: some text                            # stderr contains it
@@ -25,6 +26,8 @@ struct Case {
     args: Vec<String>,
     exit: Option<i32>,
     findings: Vec<String>,
+    /// `findings: none`: the report must hold no finding.
+    no_findings: bool,
     stats: Vec<String>,
     stdout: Vec<String>,
     stderr: Vec<String>,
@@ -43,6 +46,7 @@ fn parse_case(text: &str) -> Case {
             "args" => case.args = split_args(&value),
             "exit" => case.exit = Some(value.parse().expect("exit code")),
             "finding" => case.findings.push(value),
+            "findings" if value == "none" => case.no_findings = true,
             "stats" => case.stats.push(value),
             "stdout" => case.stdout.push(value),
             "stderr" => case.stderr.push(value),
@@ -91,7 +95,7 @@ fn finding_line(finding: &Value) -> String {
 fn run_case(dir: &Path) -> Result<(), String> {
     let case = parse_case(&std::fs::read_to_string(dir.join("case")).unwrap());
     let mut args = case.args.clone();
-    let wants_json = !case.findings.is_empty() || !case.stats.is_empty();
+    let wants_json = !case.findings.is_empty() || case.no_findings || !case.stats.is_empty();
     if args[0] == "check" {
         args.push("--offline".to_owned());
         if wants_json {

@@ -301,3 +301,73 @@ fn history_takes_one_path_per_flag_and_fix_refuses_report_options() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("`fix` writes the lists"));
 }
+
+#[test]
+fn history_import_writes_what_it_decided_and_upgrades_an_old_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("sg.csv"),
+        "created,email,reason,status\n\
+         1772409600,ann@gmail.com,550 5.1.1 user unknown,5.1.1\n\
+         1772409600,bob@gmail.com,452 4.2.2 mailbox full,4.2.2\n\
+         1772409600,carl@gmail.com,554 5.7.1 blocked using zen.spamhaus.org,5.7.1\n",
+    )
+    .unwrap();
+    // A history of bouncegate 0.1: the eight event columns, one event already in it.
+    let old_header = "email,timestamp,smtp_code,enhanced_code,diagnostic,source,source_verdict,already_suppressed";
+    std::fs::write(
+        root.join("h.csv"),
+        format!(
+            "{old_header}\nann@gmail.com,2026-03-02T00:00:00Z,550,5.1.1,550 5.1.1 user unknown,,,\n"
+        ),
+    )
+    .unwrap();
+    let output = bouncegate(root, &["history", "import", "sg.csv", "--out", "h.csv"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("2 appended, 1 already there"),
+        "the decision columns are no part of the event: {stdout}"
+    );
+    let written = std::fs::read_to_string(root.join("h.csv")).unwrap();
+    let lines: Vec<&str> = written.lines().collect();
+    assert_eq!(lines[0], format!("{old_header},reason,action,rule"));
+    assert!(
+        lines[1].ends_with(",,,"),
+        "old rows get empty decisions: {}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("bob@gmail.com,")
+            && lines[2].ends_with(",mailboxfull,count,recipient-mailbox-full"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[3].ends_with(",blocked,ignore,sender-blocked"),
+        "{}",
+        lines[3]
+    );
+    // check reads the upgraded file, old rows and new alike.
+    std::fs::write(
+        root.join("list.txt"),
+        "ann@gmail.com\nbob@gmail.com\ncarl@gmail.com\n",
+    )
+    .unwrap();
+    let output = bouncegate(
+        root,
+        &[
+            "check",
+            "list.txt",
+            "--offline",
+            "--format",
+            "json",
+            "--history",
+            "h.csv",
+        ],
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["history"]["events_used"], 3);
+    assert_eq!(report["lists"][0]["stats"]["historic_hard"], 1);
+}

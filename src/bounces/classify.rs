@@ -16,7 +16,7 @@
 
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::RegexSet;
 
 use crate::bounces::codes::{self, EnhancedCode, ReplyCode};
@@ -121,42 +121,94 @@ pub enum RuleSetError {
 /// that multi-line replies repeat on each line (`550-5.1.1 `) taken out, so that "User
 /// <bob@example.org> unknown" and a phrase cut by a line break still match.
 fn fold(text: &str, reply: Option<ReplyCode>) -> String {
+    // `550-`: the mark of a continued line of a multi-line reply.
+    let mut mark = [0u8; 4];
+    let continued = reply.map(|reply| {
+        let value = reply.value();
+        mark = [
+            b'0' + (value / 100) as u8,
+            b'0' + (value / 10 % 10) as u8,
+            b'0' + (value % 10) as u8,
+            b'-',
+        ];
+        std::str::from_utf8(&mark).unwrap_or_default()
+    });
+    let words = Words {
+        has_address: memchr::memchr(b'@', text.as_bytes()).is_some(),
+        continued,
+    };
     let mut folded = String::with_capacity(text.len());
-    for word in text.split_whitespace() {
-        // `TO:<bob@example.org>:` keeps `TO:`; a bare `bob@example.org` goes whole.
-        let word = match (word.find('@'), word.find('<'), word.rfind('>')) {
-            (None, ..) => word,
-            (Some(_), Some(open), Some(close)) if open < close => &word[..open],
-            (Some(_), ..) => "",
-        };
+    if !text.is_ascii() {
+        for word in text.split_whitespace() {
+            words.push(&mut folded, word);
+        }
+        return folded;
+    }
+    // Most bounce texts are ASCII: one pass over the bytes; only a word that holds an
+    // address or may be a continued line's mark takes the careful way.
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let word = &text[start..i];
         if word.is_empty() {
-            continue;
+            break;
+        }
+        if words.is_special(word) {
+            words.push(&mut folded, word);
+        } else {
+            if !folded.is_empty() {
+                folded.push(' ');
+            }
+            let from = folded.len();
+            folded.push_str(word);
+            folded[from..].make_ascii_lowercase();
+        }
+    }
+    folded
+}
+
+/// How [`fold`] treats the words of one text.
+struct Words<'a> {
+    has_address: bool,
+    continued: Option<&'a str>,
+}
+
+impl Words<'_> {
+    fn is_special(&self, word: &str) -> bool {
+        (self.has_address && word.contains('@'))
+            || self.continued.is_some_and(|mark| word.starts_with(mark))
+    }
+
+    fn push(&self, folded: &mut String, word: &str) {
+        let word = if self.has_address && word.contains('@') {
+            // `TO:<bob@example.org>:` keeps `TO:`; a bare `bob@example.org` goes whole.
+            match (word.find('<'), word.rfind('>')) {
+                (Some(open), Some(close)) if open < close => &word[..open],
+                _ => "",
+            }
+        } else {
+            word
+        };
+        // `550-5.1.1` and `550-` starting a continued line say nothing new.
+        let is_mark = self.continued.is_some_and(|mark| {
+            word.strip_prefix(mark)
+                .is_some_and(|rest| rest.is_empty() || codes::find_enhanced_code(rest).is_some())
+        });
+        if word.is_empty() || is_mark {
+            return;
         }
         if !folded.is_empty() {
             folded.push(' ');
         }
         folded.extend(word.chars().flat_map(char::to_lowercase));
     }
-    if let Some(reply) = reply {
-        let continued = format!("{reply}-");
-        if folded.contains(&continued) {
-            let mut out = String::with_capacity(folded.len());
-            for word in folded.split(' ') {
-                // `550-5.1.1` and `550-` starting a continued line say nothing new.
-                let is_prefix = word.strip_prefix(&continued).is_some_and(|rest| {
-                    rest.is_empty() || codes::find_enhanced_code(rest).is_some()
-                });
-                if !is_prefix {
-                    if !out.is_empty() {
-                        out.push(' ');
-                    }
-                    out.push_str(word);
-                }
-            }
-            folded = out;
-        }
-    }
-    folded
 }
 
 /// Words that give no reason: the frame every bounce is written in. A text of nothing but
@@ -266,6 +318,7 @@ impl RuleSet {
             .collect();
         let mut patterns = Vec::new();
         let mut regex_index = Vec::with_capacity(rules.len());
+
         for (number, (rule, _)) in rules.iter().enumerate() {
             for phrase in &rule.text {
                 let phrase = fold(phrase, None);
@@ -284,6 +337,7 @@ impl RuleSet {
                 regex_index.push(None);
             } else {
                 regex_index.push(Some(patterns.len()));
+
                 let alternatives: Vec<String> =
                     rule.regex.iter().map(|r| format!("(?:{})", r.0)).collect();
                 patterns.push(format!("(?i:{})", alternatives.join("|")));
@@ -291,6 +345,8 @@ impl RuleSet {
         }
         let phrases = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            // A DFA: the fastest overlapping search, for a few MB of memory at most.
+            .kind(Some(AhoCorasickKind::DFA))
             .build(targets.iter().map(|(phrase, _)| phrase))?;
         Ok(RuleSet {
             names: rules
@@ -409,8 +465,8 @@ impl RuleSet {
             .iter()
             .enumerate()
             .find_map(|(number, (rule, _))| {
-                let has_text = !rule.text.is_empty() || !rule.regex.is_empty();
                 let phrase = phrase_of_rule[number];
+                let has_text = !rule.text.is_empty() || !rule.regex.is_empty();
                 let regex = self.regex_index[number]
                     .is_some_and(|i| regex_matches.as_ref().is_some_and(|set| set.matched(i)));
                 if has_text && phrase.is_none() && !regex {

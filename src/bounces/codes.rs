@@ -124,17 +124,16 @@ fn is_anchored(bytes: &[u8], i: usize) -> bool {
 /// The first reply code in bounce text: `550 ...`, `smtp; 550-5.1.1 ...`, `said: 550 ...`.
 pub fn find_reply_code(text: &str) -> Option<ReplyCode> {
     let bytes = text.as_bytes();
-    (0..bytes.len().saturating_sub(2)).find_map(|i| {
-        let digits = &bytes[i..i + 3];
+    // Only a 2, 4 or 5 can start a code: jump from one to the next.
+    memchr::memchr3_iter(b'2', b'4', b'5', bytes).find_map(|i| {
+        let digits = bytes.get(i..i + 3)?;
         let before_ok = i == 0 || !is_code_char(bytes[i - 1]);
-        let after = bytes.get(i + 3).copied();
         let after_ok = matches!(
-            after,
+            bytes.get(i + 3),
             None | Some(b' ' | b'-' | b'\t' | b',' | b';' | b')' | b'\'')
         );
         (before_ok
             && after_ok
-            && matches!(digits[0], b'2' | b'4' | b'5')
             && digits[1..].iter().all(u8::is_ascii_digit)
             && is_anchored(bytes, i))
         .then(|| ReplyCode::new(text[i..i + 3].parse().ok()?))
@@ -147,13 +146,7 @@ pub fn find_reply_code(text: &str) -> Option<ReplyCode> {
 /// be one RFC 3463 defines (0-7), so that "Exim 4.96.2" is not one.
 pub fn find_enhanced_code(text: &str) -> Option<EnhancedCode> {
     let bytes = text.as_bytes();
-    let mut start = 0;
-    while let Some(offset) = bytes[start..]
-        .iter()
-        .position(|b| matches!(b, b'2' | b'4' | b'5'))
-    {
-        let i = start + offset;
-        start = i + 1;
+    for i in memchr::memchr3_iter(b'2', b'4', b'5', bytes) {
         if i > 0 && is_code_char(bytes[i - 1]) || !is_anchored(bytes, i) {
             continue;
         }

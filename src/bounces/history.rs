@@ -75,19 +75,19 @@ impl Evidence {
     /// `550 5.1.1 user unknown`, for messages.
     pub fn summary(&self) -> String {
         let text = self.text.trim();
+        // The codes the text does not already say.
         let codes = self
             .reply
             .map(|reply| reply.to_string())
             .into_iter()
             .chain(self.enhanced.map(|code| code.to_string()))
+            .filter(|code| !text.contains(code.as_str()))
             .collect::<Vec<_>>()
             .join(" ");
-        let mut summary = if text.is_empty() {
-            codes
-        } else if codes.is_empty() || text.contains(&codes) {
+        let mut summary = if codes.is_empty() {
             text.to_owned()
         } else {
-            format!("{codes} {text}")
+            format!("{codes} {text}").trim().to_owned()
         };
         if summary.is_empty() {
             summary = self.source_verdict.clone().unwrap_or_default();

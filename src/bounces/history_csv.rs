@@ -95,6 +95,10 @@ pub fn import(
             ]);
         }
     }
+    if rows.is_empty() {
+        // Nothing to add: no file is created or rewritten.
+        return Ok(summary);
+    }
     // Appending to a file of other columns would shift every value into the wrong one. A
     // file of bouncegate 0.1 (the event columns alone) gets the decision columns first.
     let found = existing_header(out)?;

@@ -13,7 +13,7 @@ use crate::finding::{Finding, Reason, Severity, percent, percents_apart};
 use crate::gate::{ListReport, Verdict, Window, rate};
 
 /// Bump on any change that could break a reader of the JSON report.
-pub const JSON_SCHEMA_VERSION: u32 = 1;
+pub const JSON_SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -34,7 +34,7 @@ fn the_json_report_has_the_documented_shape() {
     assert_eq!(output.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
 
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
     assert_eq!(report["verdict"], "fail");
     assert_eq!(report["exit_code"], 1);
     assert_eq!(

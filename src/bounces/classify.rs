@@ -816,4 +816,18 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn the_readme_lists_every_reason_with_its_default_action() {
+        let readme = include_str!("../../README.md");
+        let rules = default_rules();
+        for reason in Reason::ALL {
+            let action = rules.reasons()[reason].action.unwrap();
+            let row = readme
+                .lines()
+                .find(|line| line.starts_with(&format!("| `{reason}` |")))
+                .unwrap_or_else(|| panic!("README.md has no row for reason {reason}"));
+            assert!(row.ends_with(&format!("| {action} |")), "{row}");
+        }
+    }
 }

@@ -4,7 +4,6 @@
 //! bounce and the days of its counted soft bounces. The policy (thresholds, window) is applied
 //! later, by the gate. A row that can't be read is a [`HistoryProblem`], never dropped silently.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,31 +15,14 @@ use crate::bounces::codes::{self, EnhancedCode, ReplyCode};
 use crate::bounces::import::{self, ImportOptions, Source};
 use crate::bounces::reason::Reason;
 use crate::bounces::rules::Action;
-use crate::bounces::time::{self, DateOrder, TimeRead};
+use crate::bounces::time::{self, DateOrder};
 use crate::error::Error;
-use crate::lists::find_header;
-use crate::syntax::{self, SyntaxOptions};
-use crate::table::{self, InputProblem, Record};
 
-const ADDRESS_HEADERS: &[&str] = &["email", "emailaddress", "recipient", "address", "to"];
-const TIME_HEADERS: &[&str] = &[
-    "timestamp",
-    "date",
-    "created",
-    "createdat",
-    "bouncedat",
-    "time",
-];
-const REPLY_HEADERS: &[&str] = &["smtpcode", "replycode", "code"];
-const ENHANCED_HEADERS: &[&str] = &["enhancedcode", "status", "statuscode"];
-const TEXT_HEADERS: &[&str] = &[
-    "diagnostic",
-    "diagnosticcode",
-    "reason",
-    "message",
-    "response",
-    "error",
-];
+mod generic;
+mod problem;
+use crate::syntax::{self, SyntaxOptions};
+use crate::table::InputProblem;
+pub use problem::{HistoryProblem, HistoryRowProblem};
 
 /// Longest diagnostic text kept as evidence; the rest is cut (rules see the whole text).
 const MAX_EVIDENCE_CHARS: usize = 200;
@@ -130,127 +112,6 @@ impl AddressHistory {
     }
 }
 
-/// Why a history row was not used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "code", rename_all = "kebab-case")]
-pub enum HistoryRowProblem {
-    BadInput {
-        problem: InputProblem,
-    },
-    BadAddress {
-        address: String,
-        why: String,
-    },
-    /// The row is used without a time: a hard bounce still suppresses.
-    BadTime {
-        value: String,
-    },
-    /// A slash date that reads as two days, and no --date-order: used without a time.
-    AmbiguousTime {
-        value: String,
-    },
-    /// Dated after today: used, but not to place the soft-bounce window.
-    FutureTime {
-        value: String,
-    },
-    BadReplyCode {
-        value: String,
-    },
-    BadEnhancedCode {
-        value: String,
-    },
-    NoBounceInfo,
-    /// Not one row of the file could be used.
-    NoRowUsable {
-        rows: usize,
-    },
-    /// Soft bounces without a time cannot be placed in the window (a file-level warning).
-    UndatedSoft {
-        count: usize,
-    },
-    /// A record of a provider's export that could not be read, or the whole file.
-    Import {
-        format: &'static str,
-        message: String,
-    },
-}
-
-impl fmt::Display for HistoryRowProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HistoryRowProblem::BadInput { problem } => problem.fmt(f),
-            HistoryRowProblem::BadAddress { address, why } => {
-                write!(f, "has the address '{address}', which {why}; the row is not used")
-            }
-            HistoryRowProblem::BadTime { value } => write!(
-                f,
-                "has the time '{value}': expected RFC 3339, YYYY-MM-DD, YYYY-MM-DD HH:MM:SS, RFC 2822, or Unix seconds or milliseconds; the bounce is used without a time (a hard bounce still suppresses, a soft one cannot be counted)"
-            ),
-            HistoryRowProblem::AmbiguousTime { value } => write!(
-                f,
-                "has the date '{value}', which reads as month/day or as day/month: give --date-order mdy or dmy; the bounce is used without a time (a hard bounce still suppresses, a soft one cannot be counted)"
-            ),
-            HistoryRowProblem::FutureTime { value } => write!(
-                f,
-                "is dated {value}, after today: a wrong clock or time zone? The bounce is used, but not to place the end of the soft-bounce window"
-            ),
-            HistoryRowProblem::BadReplyCode { value } => write!(
-                f,
-                "has the reply code '{value}': expected three digits such as 550; the row is not used"
-            ),
-            HistoryRowProblem::BadEnhancedCode { value } => write!(
-                f,
-                "has the enhanced code '{value}': expected class.subject.detail such as 5.1.1; the row is not used"
-            ),
-            HistoryRowProblem::NoRowUsable { rows } => write!(
-                f,
-                "has not one usable bounce in its {}: is it a bounce history? (see the problems above)",
-                crate::finding::plural(*rows, "row")
-            ),
-            HistoryRowProblem::NoBounceInfo => f.write_str(
-                "has no reply code, enhanced code or diagnostic text: nothing to classify; the row is not used",
-            ),
-            HistoryRowProblem::Import { format, message } => {
-                write!(f, "({format}) {message}")
-            }
-            HistoryRowProblem::UndatedSoft { count } => write!(
-                f,
-                "holds {} without a time, which cannot be placed in the soft-bounce window and are not counted: add a time column (timestamp, date, created)",
-                crate::finding::plural(*count, "soft bounce")
-            ),
-        }
-    }
-}
-
-impl HistoryRowProblem {
-    pub fn code(&self) -> &'static str {
-        match self {
-            HistoryRowProblem::BadInput { problem } => problem.code(),
-            HistoryRowProblem::BadAddress { .. } => "history-bad-address",
-            HistoryRowProblem::BadTime { .. } => "history-bad-time",
-            HistoryRowProblem::AmbiguousTime { .. } => "history-ambiguous-time",
-            HistoryRowProblem::FutureTime { .. } => "history-future-time",
-            HistoryRowProblem::BadReplyCode { .. } => "history-bad-reply-code",
-            HistoryRowProblem::BadEnhancedCode { .. } => "history-bad-enhanced-code",
-            HistoryRowProblem::NoBounceInfo => "history-no-bounce-info",
-            HistoryRowProblem::NoRowUsable { .. } => "history-no-usable-row",
-            HistoryRowProblem::UndatedSoft { .. } => "history-undated-soft",
-            HistoryRowProblem::Import { .. } => "history-unreadable",
-        }
-    }
-}
-
-/// A history row (or file) that was not used.
-#[derive(Debug, Clone, Serialize)]
-pub struct HistoryProblem {
-    pub file: Arc<Path>,
-    /// 0 for a problem with the file as a whole.
-    pub line: u64,
-    pub problem: HistoryRowProblem,
-    /// A problem with the whole file (it could not be read at all): exit code 2.
-    pub whole_file: bool,
-}
-
 /// All histories, summed up per address key.
 #[derive(Debug, Default)]
 pub struct History {
@@ -290,24 +151,6 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     let mut seen = std::collections::HashSet::new();
     files.retain(|file| seen.insert(file.clone()));
     Ok(files)
-}
-
-/// Whether the first row is a generic history CSV header.
-fn looks_generic(bytes: &[u8]) -> bool {
-    let Ok(bytes) = table::decode_prelude(bytes) else {
-        return false;
-    };
-    let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-    if first_line.len() > 64 * 1024 {
-        return false;
-    }
-    let mut generic = false;
-    table::for_each_record(first_line, table::sniff_delimiter(first_line), |record| {
-        if let Ok(record) = record {
-            generic |= find_columns(&record).is_ok();
-        }
-    });
-    generic
 }
 
 /// Files a directory walk takes for bounce histories: the generic CSV, the providers' JSON
@@ -389,59 +232,6 @@ struct RawBounce<'a> {
     already_suppressed: bool,
 }
 
-/// The cells of one history row that the rules read, in one allocation: address, time,
-/// reply code, enhanced code, diagnostic, and (in files `history import` wrote) source,
-/// source verdict, already suppressed.
-struct RowCells {
-    line: u64,
-    text: String,
-    ends: [usize; 8],
-}
-
-impl RowCells {
-    fn new(record: &Record<'_>, columns: &Columns) -> RowCells {
-        let mut text = String::new();
-        let mut ends = [0; 8];
-        let wanted = [
-            Some(columns.address),
-            columns.time,
-            columns.reply,
-            columns.enhanced,
-            columns.text,
-            columns.source,
-            columns.source_verdict,
-            columns.already_suppressed,
-        ];
-        for (end, column) in ends.iter_mut().zip(wanted) {
-            if let Some(field) = column.and_then(|c| record.field(c)) {
-                text.push_str(unguarded(field.trim()));
-            }
-            *end = text.len();
-        }
-        RowCells {
-            line: record.line,
-            text,
-            ends,
-        }
-    }
-
-    /// Cell `index` (0 address .. 7 already suppressed); `None` when empty or absent.
-    fn get(&self, index: usize) -> Option<&str> {
-        let start = if index == 0 { 0 } else { self.ends[index - 1] };
-        let cell = &self.text[start..self.ends[index]];
-        (!cell.is_empty()).then_some(cell)
-    }
-}
-
-/// A cell without the `'` that bouncegate puts before a formula-like cell when it writes a
-/// CSV (`history import`), so that `'=x@y.de` reads back as `=x@y.de`.
-fn unguarded(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
-        _ => cell,
-    }
-}
-
 /// Read and classify every history file, in parallel, and sum the events up per address.
 pub fn load(files: &[PathBuf], rules: &RuleSet, options: HistoryOptions) -> History {
     let per_file: Vec<(usize, Vec<Event>, Vec<HistoryProblem>)> = files
@@ -494,19 +284,6 @@ fn add_event(history: &mut History, event: Event, latest: UnixSeconds) {
     }
 }
 
-/// The columns of a history file.
-struct Columns {
-    address: usize,
-    time: Option<usize>,
-    reply: Option<usize>,
-    enhanced: Option<usize>,
-    text: Option<usize>,
-    source: Option<usize>,
-    source_verdict: Option<usize>,
-    already_suppressed: Option<usize>,
-    count: usize,
-}
-
 /// Read one history file of any known format: its rows read, events and problems.
 pub fn read_file(
     path: &Path,
@@ -514,15 +291,7 @@ pub fn read_file(
     options: HistoryOptions,
 ) -> (usize, Vec<Event>, Vec<HistoryProblem>) {
     let file: Arc<Path> = Arc::from(path);
-    let whole = |problem: InputProblem| {
-        let problem = HistoryProblem {
-            file: file.clone(),
-            line: 1,
-            problem: HistoryRowProblem::BadInput { problem },
-            whole_file: true,
-        };
-        (0, Vec::new(), vec![problem])
-    };
+    let whole = |problem: InputProblem| unreadable(file.clone(), problem);
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -535,7 +304,7 @@ pub fn read_file(
     // its header or a cell quotes a mail log line; the providers' formats come next.
     let detected = match options.format {
         Some(source) => Some(source),
-        None if looks_generic(&bytes) => None,
+        None if generic::looks_generic(&bytes) => None,
         None => import::detect(&bytes),
     };
     if let Some(source) = detected {
@@ -550,80 +319,18 @@ pub fn read_file(
         };
         return read_imported(&file, &bytes, source, &import_options, rules, options);
     }
-    let bytes = match table::decode_prelude(&bytes) {
-        Ok(bytes) => bytes,
-        Err(problem) => return whole(problem),
+    generic::read(&file, &bytes, rules, options)
+}
+
+/// A file that could not be read at all: no rows, no events, one whole-file problem.
+fn unreadable(file: Arc<Path>, problem: InputProblem) -> (usize, Vec<Event>, Vec<HistoryProblem>) {
+    let problem = HistoryProblem {
+        file,
+        line: 1,
+        problem: HistoryRowProblem::BadInput { problem },
+        whole_file: true,
     };
-
-    // Rows are gathered first, then classified in parallel: the rules are the costly part.
-    let mut rows: Vec<RowCells> = Vec::new();
-    let mut problems = Vec::new();
-    let mut columns: Option<Columns> = None;
-    let mut file_problem = None;
-    let mut rows_read = 0;
-    table::for_each_record(&bytes, table::sniff_delimiter(&bytes), |record| {
-        if file_problem.is_some() {
-            return;
-        }
-        let record = match record {
-            Ok(record) => record,
-            Err((line, problem)) => {
-                // An unclosed quote is not a row of its own: the last row swallowed the rest.
-                let whole_file = problem == InputProblem::UnterminatedQuote;
-                rows_read += usize::from(!whole_file);
-                problems.push(HistoryProblem {
-                    file: file.clone(),
-                    line,
-                    problem: HistoryRowProblem::BadInput { problem },
-                    whole_file,
-                });
-                return;
-            }
-        };
-        let Some(columns) = &columns else {
-            match find_columns(&record) {
-                Ok(found) => columns = Some(found),
-                Err(problem) => file_problem = Some(problem),
-            }
-            return;
-        };
-        rows_read += 1;
-        if record.len() != columns.count {
-            problems.push(HistoryProblem {
-                file: file.clone(),
-                line: record.line,
-                problem: HistoryRowProblem::BadInput {
-                    problem: InputProblem::RaggedRow {
-                        fields: record.len(),
-                        expected: columns.count,
-                    },
-                },
-                whole_file: false,
-            });
-            return;
-        }
-        rows.push(RowCells::new(&record, columns));
-    });
-    if let Some(problem) = file_problem {
-        return whole(problem);
-    }
-    if columns.is_none() {
-        return whole(InputProblem::EmptyFile);
-    }
-
-    let results: Vec<Result<Event, HistoryProblem>> = rows
-        .par_iter()
-        .map(|row| {
-            read_event(row, rules, options, &file).map_err(|problem| HistoryProblem {
-                file: file.clone(),
-                line: row.line,
-                problem,
-                whole_file: false,
-            })
-        })
-        .collect();
-    let events = sort_out(&file, results, &mut problems);
-    (rows_read, events, problems)
+    (0, Vec::new(), vec![problem])
 }
 
 /// The events read, and the problems in line order, with undated soft bounces said.
@@ -734,114 +441,6 @@ fn read_imported(
         .collect();
     let events = sort_out(file, results, &mut problems);
     (rows, events, problems)
-}
-
-fn find_columns(header: &Record<'_>) -> Result<Columns, InputProblem> {
-    let names: Vec<String> = header.fields().map(|f| f.trim().to_owned()).collect();
-    let find = |candidates: &[&str]| find_header(&names, candidates);
-    let address = find(ADDRESS_HEADERS);
-    let (reply, enhanced, text) = (
-        find(REPLY_HEADERS),
-        find(ENHANCED_HEADERS),
-        find(TEXT_HEADERS),
-    );
-    match address {
-        Some(address) if reply.is_some() || enhanced.is_some() || text.is_some() => Ok(Columns {
-            address,
-            time: find(TIME_HEADERS),
-            reply,
-            enhanced,
-            text,
-            source: find(&["source"]),
-            source_verdict: find(&["sourceverdict"]),
-            already_suppressed: find(&["alreadysuppressed"]),
-            count: names.len(),
-        }),
-        _ => Err(InputProblem::MissingColumns {
-            detail: format!(
-                "{} (email, recipient or address, and smtp_code, reply_code, code, enhanced_code, status, diagnostic, reason or message); its first row has {}",
-                import::ImportError::UnknownFormat,
-                names
-                    .iter()
-                    .map(|n| format!("'{n}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }),
-    }
-}
-
-fn read_event(
-    row: &RowCells,
-    rules: &RuleSet,
-    options: HistoryOptions,
-    file: &Arc<Path>,
-) -> Result<Event, HistoryRowProblem> {
-    let cell = |index: usize| row.get(index);
-    // A time that cannot be read leaves the bounce undated, not unused: a hard bounce
-    // suppresses whenever it happened.
-    let (time, time_problem) =
-        match cell(1).map(|value| (value, time::read_time(value, options.date_order))) {
-            None => (None, None),
-            Some((_, TimeRead::At(time))) => (Some(time), None),
-            Some((value, TimeRead::Ambiguous)) => (
-                None,
-                Some(HistoryRowProblem::AmbiguousTime {
-                    value: value.to_owned(),
-                }),
-            ),
-            Some((value, TimeRead::Unreadable)) => (
-                None,
-                Some(HistoryRowProblem::BadTime {
-                    value: value.to_owned(),
-                }),
-            ),
-        };
-    let text = cell(4).unwrap_or_default();
-    // Columns win over the text (read in `classify_bounce`); a code column may hold both
-    // codes (`550 5.1.1`).
-    let (mut reply, mut enhanced) = (None, None);
-    if let Some(value) = cell(2) {
-        match value.parse::<ReplyCode>() {
-            Ok(code) => reply = Some(code),
-            Err(_) => match codes::find_codes(value) {
-                (None, None) => {
-                    return Err(HistoryRowProblem::BadReplyCode {
-                        value: value.to_owned(),
-                    });
-                }
-                (found_reply, found_enhanced) => {
-                    reply = found_reply.or(reply);
-                    enhanced = found_enhanced.or(enhanced);
-                }
-            },
-        }
-    }
-    if let Some(value) = cell(3) {
-        enhanced = Some(
-            value
-                .parse::<EnhancedCode>()
-                .ok()
-                .or_else(|| codes::find_enhanced_code(value))
-                .ok_or_else(|| HistoryRowProblem::BadEnhancedCode {
-                    value: value.to_owned(),
-                })?,
-        );
-    }
-    let raw = RawBounce {
-        line: row.line,
-        address: cell(0).unwrap_or_default(),
-        time,
-        reply,
-        enhanced,
-        text,
-        source: cell(5).and_then(|name| import::parse_format_name(name).ok()),
-        source_verdict: cell(6),
-        already_suppressed: cell(7).is_some_and(|v| v.eq_ignore_ascii_case("true")),
-    };
-    let mut event = classify_bounce(raw, rules, options, file)?;
-    event.warning = time_problem.or(event.warning);
-    Ok(event)
 }
 
 /// A sender's note that it will try again (a Postfix deferral, a SendGrid `deferred` event, a

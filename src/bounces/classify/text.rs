@@ -1,0 +1,230 @@
+//! The text of a bounce as the rules read it: folded (lowercase, white space and addresses
+//! out, multi-line reply marks out), and whether it gives any reason at all.
+
+use crate::bounces::codes::{self, ReplyCode};
+
+/// Lowercase, with every run of white space one space, and the addresses and the code prefixes
+/// that multi-line replies repeat on each line (`550-5.1.1 `) taken out, so that "User
+/// <bob@example.org> unknown" and a phrase cut by a line break still match.
+pub(super) fn fold(text: &str, reply: Option<ReplyCode>) -> String {
+    // `550-`: the mark of a continued line of a multi-line reply.
+    let mut mark = [0u8; 4];
+    let continued = reply.map(|reply| {
+        let value = reply.value();
+        mark = [
+            b'0' + (value / 100) as u8,
+            b'0' + (value / 10 % 10) as u8,
+            b'0' + (value % 10) as u8,
+            b'-',
+        ];
+        std::str::from_utf8(&mark).unwrap_or_default()
+    });
+    let words = Words {
+        has_address: memchr::memchr(b'@', text.as_bytes()).is_some(),
+        continued,
+    };
+    let mut folded = String::with_capacity(text.len());
+    if !text.is_ascii() {
+        for word in text.split_whitespace() {
+            words.push(&mut folded, word);
+        }
+        return folded;
+    }
+    // Most bounce texts are ASCII: one pass over the bytes; only a word that holds an
+    // address or may be a continued line's mark takes the careful way.
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let word = &text[start..i];
+        if word.is_empty() {
+            break;
+        }
+        if words.is_special(word) {
+            words.push(&mut folded, word);
+        } else {
+            if !folded.is_empty() {
+                folded.push(' ');
+            }
+            let from = folded.len();
+            folded.push_str(word);
+            folded[from..].make_ascii_lowercase();
+        }
+    }
+    folded
+}
+
+/// How [`fold`] treats the words of one text.
+struct Words<'a> {
+    has_address: bool,
+    continued: Option<&'a str>,
+}
+
+impl Words<'_> {
+    fn is_special(&self, word: &str) -> bool {
+        (self.has_address && word.contains('@'))
+            || self.continued.is_some_and(|mark| word.starts_with(mark))
+    }
+
+    fn push(&self, folded: &mut String, word: &str) {
+        let word = if self.has_address && word.contains('@') {
+            // `TO:<bob@example.org>:` keeps `TO:`; a bare `bob@example.org` goes whole.
+            match (word.find('<'), word.rfind('>')) {
+                (Some(open), Some(close)) if open < close => &word[..open],
+                _ => "",
+            }
+        } else {
+            word
+        };
+        // `550-5.1.1` and `550-` starting a continued line say nothing new.
+        let is_mark = self.continued.is_some_and(|mark| {
+            word.strip_prefix(mark)
+                .is_some_and(|rest| rest.is_empty() || codes::find_enhanced_code(rest).is_some())
+        });
+        if word.is_empty() || is_mark {
+            return;
+        }
+        if !folded.is_empty() {
+            folded.push(' ');
+        }
+        folded.extend(word.chars().flat_map(char::to_lowercase));
+    }
+}
+
+/// Words that give no reason: the frame every bounce is written in. A text of nothing but
+/// these, codes, addresses and host names is "bare".
+const FILLER: &[&str] = &[
+    "a",
+    "action",
+    "address",
+    "after",
+    "an",
+    "at",
+    "be",
+    "been",
+    "bounce",
+    "by",
+    "code",
+    "command",
+    "could",
+    "data",
+    "deliver",
+    "delivery",
+    "diagnostic",
+    "dsn",
+    "e-mail",
+    "email",
+    "end",
+    "error",
+    "esmtp",
+    "failed",
+    "failure",
+    "fatal",
+    "for",
+    "from",
+    "has",
+    "host",
+    "in",
+    "is",
+    "mail",
+    "message",
+    "mx",
+    "not",
+    "of",
+    "on",
+    "permanent",
+    "permanently",
+    "please",
+    "rcpt",
+    "reason",
+    "recipient",
+    "remote",
+    "reply",
+    "requested",
+    "response",
+    "returned",
+    "said",
+    "server",
+    "smtp",
+    "sorry",
+    "status",
+    "taken",
+    "talking",
+    "the",
+    "this",
+    "to",
+    "transaction",
+    "unable",
+    "undeliverable",
+    "was",
+    "while",
+    "with",
+    "your",
+];
+
+/// Whether a folded text gives no reason at all (see [`FILLER`]).
+pub(super) fn is_bare(folded: &str) -> bool {
+    folded
+        .split(|c: char| c.is_whitespace() || ",;:()[]<>\"'#=!?{}|/*".contains(c))
+        .map(|word| word.trim_matches(|c: char| c == '.' || c == '-' || c == '_'))
+        .filter(|word| !word.is_empty())
+        .all(|word| {
+            word.contains(['@', '.'])
+                || word.bytes().any(|b| b.is_ascii_digit())
+                || !word.chars().any(char::is_alphabetic)
+                || FILLER.binary_search(&word).is_ok()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_joins_lines_and_drops_continued_code_prefixes() {
+        let text = "550-5.1.1 The email account that you tried to reach does not exist. Please try\n550-5.1.1 double-checking\t the  address 550 5.1.1 https://x";
+        let (reply, _) = codes::find_codes(text);
+        assert_eq!(
+            fold(text, reply),
+            "the email account that you tried to reach does not exist. please try double-checking the address 550 5.1.1 https://x"
+        );
+        assert_eq!(fold("Mailbox  FULL", None), "mailbox full");
+    }
+
+    #[test]
+    fn filler_is_sorted_for_binary_search() {
+        let mut sorted = FILLER.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted, FILLER, "keep FILLER sorted and without repeats");
+    }
+
+    #[test]
+    fn a_bare_text_has_nothing_but_codes_addresses_hosts_and_filler() {
+        for text in [
+            "",
+            "550",
+            "550 5.0.0 <bob@example.org>",
+            "host mx.example.org[192.0.2.1] said: 550 <bob@example.org>: (in reply to RCPT TO command)",
+            "smtp; 550 Requested action not taken",
+            "550 #5.0.0 recipient address rejected",
+        ] {
+            let folded = fold(text, None);
+            // "rejected" gives a reason of a kind (a refusal), so the last one is not bare.
+            assert_eq!(is_bare(&folded), !text.contains("rejected"), "{text}");
+        }
+        for text in [
+            "550 Blocked",
+            "550 5.0.0 IP frequency limited",
+            "550 Denied by policy",
+        ] {
+            assert!(!is_bare(&fold(text, None)), "{text}");
+        }
+    }
+}

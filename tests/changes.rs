@@ -1,11 +1,11 @@
 //! `--changed-since` and `--files-from` on a fixture git repository with commits.
 
 mod support {
+    pub mod bin;
     pub mod git;
 }
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 use support::git::git;
@@ -39,7 +39,7 @@ fn fixture() -> tempfile::TempDir {
 }
 
 fn check(dir: &Path, args: &[&str]) -> (Option<i32>, Value) {
-    let output = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+    let output = support::bin::bouncegate()
         .args(["check", "--offline", "--format", "json"])
         .args(args)
         .current_dir(dir)
@@ -116,7 +116,7 @@ fn a_clean_change_passes_and_uncommitted_work_counts() {
 #[test]
 fn a_bad_revision_is_a_usage_error() {
     let dir = fixture();
-    let output = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+    let output = support::bin::bouncegate()
         .args([
             "check",
             "lists",
@@ -135,7 +135,7 @@ fn a_bad_revision_is_a_usage_error() {
     );
 
     // A revision that git would take for one of its options.
-    let output = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+    let output = support::bin::bouncegate()
         .args(["check", "lists", "--offline", "--changed-since=--octopus"])
         .current_dir(dir.path())
         .output()
@@ -179,7 +179,7 @@ fn files_from_names_the_files_and_exclusions_still_hold() {
     );
 
     // NUL-separated on stdin, as `git diff -z --name-only` writes it.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+    let mut child = support::bin::bouncegate()
         .args([
             "check",
             "--offline",

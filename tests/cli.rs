@@ -16,8 +16,11 @@
 //! adds `--offline`: these cases are about everything but DNS, which tests/dns.rs covers
 //! against a DNS server of its own (the tests never ask the machine's resolver).
 
+mod support {
+    pub mod bin;
+}
+
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -102,14 +105,9 @@ fn run_case(dir: &Path) -> Result<(), String> {
             args.extend(["--format".to_owned(), "json".to_owned()]);
         }
     }
-    let output = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+    let output = support::bin::bouncegate()
         .args(&args)
         .current_dir(dir)
-        .env_remove("NO_COLOR")
-        // The cases expect the plain formats, also when the suite runs inside GitHub Actions.
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("GITHUB_STEP_SUMMARY")
         .output()
         .map_err(|e| e.to_string())?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -204,4 +202,22 @@ fn cli_cases() {
         })
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_test_starts_the_binary_in_a_cleared_environment() {
+    // Spelled in two pieces, so that this file does not match itself.
+    let direct = ["Command::new(env!(\"CARGO_BIN_EXE_", "bouncegate\"))"].concat();
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    for entry in std::fs::read_dir(&tests).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(
+                !text.contains(&direct),
+                "{}: start the binary through support::bin, which clears the environment",
+                path.display()
+            );
+        }
+    }
 }

@@ -1,25 +1,24 @@
 //! Colour only on a terminal, and never when NO_COLOR is set. The terminal is a real pty,
 //! made by util-linux's `script`.
 
-use std::process::Command;
+mod support {
+    pub mod bin;
+}
+
+use std::path::Path;
 
 const ESC: &str = "\x1b[";
 
 fn run_in_pty(no_color: Option<&str>) -> String {
     let command = format!(
         "{} check examples/lists --history examples/bounces --offline",
-        env!("CARGO_BIN_EXE_bouncegate")
+        support::bin::path()
     );
-    let mut script = Command::new("script");
-    script
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR");
-    if let Some(value) = no_color {
-        script.env("NO_COLOR", value);
-    }
-    let output = script.output().expect("util-linux script");
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let env: Vec<(&str, &str)> = no_color
+        .map(|value| ("NO_COLOR", value))
+        .into_iter()
+        .collect();
+    support::bin::on_terminal(Path::new(env!("CARGO_MANIFEST_DIR")), &command, &env)
 }
 
 #[test]
@@ -35,7 +34,7 @@ fn colour_on_a_terminal_only_and_never_with_no_color() {
     assert!(no_color.contains("historic-hard"), "{no_color}");
     assert!(!no_color.contains(ESC), "NO_COLOR turns colour off");
 
-    let piped = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+    let piped = support::bin::bouncegate()
         .args([
             "check",
             "examples/lists",
@@ -44,7 +43,6 @@ fn colour_on_a_terminal_only_and_never_with_no_color() {
             "--offline",
         ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR")
         .output()
         .unwrap();
     let piped = String::from_utf8_lossy(&piped.stdout);
@@ -53,7 +51,7 @@ fn colour_on_a_terminal_only_and_never_with_no_color() {
         "a pipe gets none"
     );
 
-    let forced = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+    let forced = support::bin::bouncegate()
         .args([
             "check",
             "examples/lists",

@@ -2,12 +2,12 @@
 //! (hickory-server, port 0), through the library and through the built binary.
 
 mod support {
+    pub mod bin;
     pub mod dns_server;
 }
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bouncegate::domains::{DnsOptions, DomainReport, DomainVerdict, check_domains};
@@ -226,7 +226,7 @@ fn run_binary(dir: &Path, nameserver: SocketAddr, extra: &[&str]) -> (Option<i32
         "json",
     ];
     args.extend(extra);
-    let output = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+    let output = support::bin::bouncegate()
         .args(&args)
         .current_dir(dir)
         .output()
@@ -335,18 +335,11 @@ fn the_progress_bar_shows_on_a_terminal_only() {
     let run = |ci: bool, extra: &str| {
         let command = format!(
             "{} check list.csv --nameserver {} --color never {extra}",
-            env!("CARGO_BIN_EXE_bouncegate"),
+            support::bin::path(),
             server.addr
         );
-        let mut script = Command::new("script");
-        script
-            .args(["-qec", &command, "/dev/null"])
-            .current_dir(dir.path())
-            .env_remove("CI");
-        if ci {
-            script.env("CI", "true");
-        }
-        String::from_utf8_lossy(&script.output().unwrap().stdout).into_owned()
+        let env: &[(&str, &str)] = if ci { &[("CI", "true")] } else { &[] };
+        support::bin::on_terminal(dir.path(), &command, env)
     };
     let shown = run(false, "");
     assert!(shown.contains("/5 domains"), "{shown}");
@@ -359,7 +352,7 @@ fn the_progress_bar_shows_on_a_terminal_only() {
         !run(false, "--quiet").contains("/5 domains"),
         "hidden with --quiet"
     );
-    let piped = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+    let piped = support::bin::bouncegate()
         .args([
             "check",
             "list.csv",
@@ -367,7 +360,6 @@ fn the_progress_bar_shows_on_a_terminal_only() {
             &server.addr.to_string(),
         ])
         .current_dir(dir.path())
-        .env_remove("CI")
         .output()
         .unwrap();
     assert!(

@@ -2,11 +2,15 @@
 //! byte-identical files but for the removed rows, and no row lost when the process is killed
 //! at any moment.
 
+mod support {
+    pub mod bin;
+}
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn bouncegate(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+    support::bin::bouncegate()
         .args(args)
         .arg("--offline")
         .current_dir(dir)
@@ -180,7 +184,7 @@ fn killed_at_any_moment_no_row_is_lost() {
         let work = root.join(format!("run{run}"));
         std::fs::create_dir(&work).unwrap();
         std::fs::write(work.join("list.csv"), &original).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+        let mut child = support::bin::bouncegate()
             .args([
                 "fix",
                 "list.csv",

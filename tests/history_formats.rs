@@ -3,19 +3,16 @@
 //! verdicts. The fixtures (tests/fixtures/history/) use example.* domains, which the syntax
 //! check rightly rejects; here they are moved to ordinary domains.
 
+mod support {
+    pub mod bin;
+}
+
+use support::bin::run as bouncegate;
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
-
-fn bouncegate(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_bouncegate"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
 
 /// The fixtures with their special-use domains replaced, in `dir/exports`.
 fn exports(dir: &Path) {

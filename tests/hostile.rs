@@ -1,14 +1,18 @@
 //! Hostile input, made at test time (too big or too binary to commit): the binary must answer
 //! with a clear error naming the file and line, exit 2, never panic, and account for every row.
 
+mod support {
+    pub mod bin;
+}
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
 fn bouncegate(dir: &Path, args: &[&str]) -> Output {
     // These tests are about input, not DNS: never ask the machine's resolver.
-    Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+    support::bin::bouncegate()
         .args(args)
         .arg("--offline")
         .current_dir(dir)

@@ -1,6 +1,8 @@
 //! The JSON report keeps the shape docs/report-schema.md documents (schema version 1).
 
-use std::process::Command;
+mod support {
+    pub mod bin;
+}
 
 use serde_json::Value;
 
@@ -18,7 +20,7 @@ fn keys(value: &Value) -> Vec<&str> {
 #[test]
 fn the_json_report_has_the_documented_shape() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let output = Command::new(env!("CARGO_BIN_EXE_bouncegate"))
+    let output = support::bin::bouncegate()
         .args([
             "check",
             "examples/lists",

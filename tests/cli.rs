@@ -8,6 +8,7 @@
 //! findings: none                               # or: there is none
 //! stats: lists/a.csv rows_read=4 addresses=3   # the named per-list statistics
 //! stdout: some text                            # stdout contains it
+//! stdout-lacks: some text                      # stdout does not contain it
 //! stderr: some text                            # stderr contains it
 //! ```
 //!
@@ -33,6 +34,7 @@ struct Case {
     no_findings: bool,
     stats: Vec<String>,
     stdout: Vec<String>,
+    stdout_lacks: Vec<String>,
     stderr: Vec<String>,
 }
 
@@ -52,6 +54,7 @@ fn parse_case(text: &str) -> Case {
             "findings" if value == "none" => case.no_findings = true,
             "stats" => case.stats.push(value),
             "stdout" => case.stdout.push(value),
+            "stdout-lacks" => case.stdout_lacks.push(value),
             "stderr" => case.stderr.push(value),
             other => panic!("unknown case key {other:?}"),
         }
@@ -125,6 +128,11 @@ fn run_case(dir: &Path) -> Result<(), String> {
     for wanted in &case.stdout {
         if !stdout.contains(wanted.as_str()) {
             return Err(format!("stdout lacks {wanted:?}\n{}", context()));
+        }
+    }
+    for unwanted in &case.stdout_lacks {
+        if stdout.contains(unwanted.as_str()) {
+            return Err(format!("stdout holds {unwanted:?}\n{}", context()));
         }
     }
     for wanted in &case.stderr {

@@ -74,9 +74,11 @@ impl Words<'_> {
 
     fn push(&self, folded: &mut String, word: &str) {
         let word = if self.has_address && word.contains('@') {
-            // `TO:<bob@example.org>:` keeps `TO:`; a bare `bob@example.org` goes whole.
-            match (word.find('<'), word.rfind('>')) {
-                (Some(open), Some(close)) if open < close => &word[..open],
+            // `TO:<bob@example.org>:` keeps `TO:`; Sendmail's `bob@example.org...User` keeps
+            // `User`; a bare `bob@example.org` goes whole.
+            match (word.find('<'), word.rfind('>'), word.rfind("...")) {
+                (Some(open), Some(close), _) if open < close => &word[..open],
+                (_, _, Some(dots)) if dots > word.find('@').unwrap_or(0) => &word[dots + 3..],
                 _ => "",
             }
         } else {
@@ -188,6 +190,10 @@ mod tests {
 
     #[test]
     fn folding_joins_lines_and_drops_continued_code_prefixes() {
+        assert_eq!(
+            fold("550 w.harris@example.net...User unknown", None),
+            "550 user unknown"
+        );
         let text = "550-5.1.1 The email account that you tried to reach does not exist. Please try\n550-5.1.1 double-checking\t the  address 550 5.1.1 https://x";
         let (reply, _) = codes::find_codes(text);
         assert_eq!(

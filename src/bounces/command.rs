@@ -43,6 +43,11 @@ impl fmt::Display for Command {
 /// recipient". The earliest marker in a text wins.
 pub(crate) const MARKERS: &[(&str, Command)] = &[
     ("in reply to rcpt to command", Command::Rcpt),
+    // Exim with PIPELINING: "after pipelined MAIL FROM:<...>", "after pipelined end of data".
+    ("after pipelined rcpt to", Command::Rcpt),
+    ("after pipelined mail from", Command::Mail),
+    ("after pipelined data", Command::Data),
+    ("after pipelined end of data", Command::Data),
     ("after rcpt to", Command::Rcpt),
     (">>> rcpt to", Command::Rcpt),
     ("in reply to end of data command", Command::Data),

@@ -338,7 +338,8 @@ impl RuleSet {
             let moved = match command {
                 Some(Command::Data) if reason == Reason::UserUnknown => Some(Reason::Filtered),
                 Some(Command::Mail) => Some(Reason::Rejected),
-                Some(Command::Connect) => Some(Reason::Blocked),
+                // RFC 7504: 521 at the greeting is how a host says it takes no mail.
+                Some(Command::Connect) if reason != Reason::NotAccept => Some(Reason::Blocked),
                 _ => None,
             };
             if let Some(moved) = moved {

@@ -26,7 +26,9 @@ pub(super) fn fold(text: &str, reply: Option<ReplyCode>) -> String {
     let mut folded = String::with_capacity(text.len());
     if !text.is_ascii() {
         for word in text.split_whitespace() {
-            words.push(&mut folded, word);
+            if !is_host_frame(&folded, word) {
+                words.push(&mut folded, word);
+            }
         }
         return folded;
     }
@@ -46,6 +48,9 @@ pub(super) fn fold(text: &str, reply: Option<ReplyCode>) -> String {
         if word.is_empty() {
             break;
         }
+        if is_host_frame(&folded, word) {
+            continue;
+        }
         if words.is_special(word) {
             words.push(&mut folded, word);
         } else {
@@ -58,6 +63,22 @@ pub(super) fn fold(text: &str, reply: Option<ReplyCode>) -> String {
         }
     }
     folded
+}
+
+/// Whether `word` is the name of the host an MTA talked to, in the frame around the reply:
+/// Postfix `host mx.example.org[192.0.2.1] said:`, Exim `host mx.example.org [192.0.2.1]:` and
+/// `H=mx.example.org`. A host name says nothing about the bounce, and names like
+/// mx10.mailspamprotection.com or mx.spamexperts.com would otherwise match "spam".
+fn is_host_frame(folded: &str, word: &str) -> bool {
+    let bytes = word.as_bytes();
+    let dotted = word.contains('.') && !word.contains('/') && !word.contains('@');
+    // `name[192.0.2.1]` or `name[192.0.2.1]:`
+    let bracketed = word
+        .find('[')
+        .is_some_and(|at| at > 0 && bytes.get(at + 1).is_some_and(|b| b.is_ascii_hexdigit()));
+    let after_host = folded.ends_with("host") && !folded.ends_with("client host");
+    let exim_h = word.len() > 2 && word.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("h="));
+    dotted && (bracketed || after_host || exim_h)
 }
 
 /// How [`fold`] treats the words of one text.
@@ -231,6 +252,27 @@ mod tests {
             "550 Denied by policy",
         ] {
             assert!(!is_bare(&fold(text, None)), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_host_an_mta_talked_to_is_no_part_of_the_reason() {
+        for (text, folded) in [
+            (
+                "host mx10.mailspamprotection.com[192.0.2.1] said: 550 user unknown",
+                "host said: 550 user unknown",
+            ),
+            (
+                "SMTP error from remote mail server after RCPT TO:<a@b.org>: host mx.spamexperts.com [192.0.2.1]: 550 no such user",
+                "smtp error from remote mail server after rcpt to: host 550 no such user",
+            ),
+            // A client host is the sender's, and stays.
+            (
+                "Client host rejected: client host spam.example.net blocked",
+                "client host rejected: client host spam.example.net blocked",
+            ),
+        ] {
+            assert_eq!(fold(text, None), folded, "{text}");
         }
     }
 }

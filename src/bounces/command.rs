@@ -78,3 +78,25 @@ pub(crate) const MARKERS: &[(&str, Command)] = &[
     ("but sender was rejected", Command::Mail),
     ("but greeting failed", Command::Connect),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_is_named_alike_everywhere() {
+        for command in [
+            Command::Connect,
+            Command::Mail,
+            Command::Rcpt,
+            Command::Data,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&command).unwrap(),
+                format!("\"{command}\"")
+            );
+            assert_eq!(command.to_string(), command.as_str());
+        }
+        assert_eq!(Command::Rcpt.as_str(), "rcpt");
+    }
+}

@@ -247,7 +247,7 @@ impl RuleSet {
 
         // One pass: per rule its first phrase found, and the earliest command marker.
         let mut phrase_of_rule: Vec<Option<usize>> = vec![None; self.rules.len()];
-        let mut marker: Option<(usize, Command)> = None;
+        let mut marker: Option<Command> = None;
         for found in self.phrases.find_overlapping_iter(&folded) {
             let pattern = found.pattern().as_usize();
             match &self.targets[pattern].1 {
@@ -256,14 +256,14 @@ impl RuleSet {
                         phrase_of_rule[number].get_or_insert(pattern);
                     }
                 }
+                // Matches come in the order they end; no marker holds another of a different
+                // command, so the first to end is the first in the text.
                 Target::Command(command) => {
-                    if marker.is_none_or(|(start, _)| found.start() < start) {
-                        marker = Some((found.start(), *command));
-                    }
+                    marker.get_or_insert(*command);
                 }
             }
         }
-        let command = bounce.command.or(marker.map(|(_, command)| command));
+        let command = bounce.command.or(marker);
 
         if class == Some(2) {
             return Classification {
@@ -277,8 +277,7 @@ impl RuleSet {
             };
         }
 
-        let regex_matches = (!self.regexes.is_empty() && !bounce.text.is_empty())
-            .then(|| self.regexes.matches(bounce.text));
+        let regex_matches = self.regexes.matches(bounce.text);
         let enhanced = bounce
             .enhanced
             .filter(|code| code.subject != 0 || code.detail != 0);
@@ -291,8 +290,7 @@ impl RuleSet {
             .find_map(|(number, (rule, _))| {
                 let phrase = phrase_of_rule[number];
                 let has_text = !rule.text.is_empty() || !rule.regex.is_empty();
-                let regex = self.regex_index[number]
-                    .is_some_and(|i| regex_matches.as_ref().is_some_and(|set| set.matched(i)));
+                let regex = self.regex_index[number].is_some_and(|i| regex_matches.matched(i));
                 if has_text && phrase.is_none() && !regex {
                     return None;
                 }

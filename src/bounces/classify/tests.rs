@@ -245,3 +245,65 @@ fn the_readme_lists_every_reason_with_its_default_action() {
         assert!(row.ends_with(&format!("| {action} |")), "{row}");
     }
 }
+
+#[test]
+fn an_x_0_0_code_matches_no_pattern_however_wide() {
+    let rule = Rule {
+        name: "any-permanent".to_owned(),
+        text: Vec::new(),
+        regex: Vec::new(),
+        enhanced: vec!["5.*.*".parse().unwrap()],
+        reply: Vec::new(),
+        bare: false,
+        reason: Reason::UserUnknown,
+        action: Some(Action::Suppress),
+        advice: None,
+    };
+    let rules = RuleSet::new(vec![(rule, Origin::Default)], ReasonTable::new()).unwrap();
+    assert_eq!(rules.classify_text("550 5.0.0 zebra").rule, None);
+    // Only both parts zero say nothing: 5.1.0 and 5.0.1 are codes.
+    assert_eq!(rules.classify_text("550 5.1.0 zebra").rule, Some(0));
+    assert_eq!(rules.classify_text("550 5.0.1 zebra").rule, Some(0));
+}
+
+#[test]
+fn the_evidence_names_what_decided() {
+    let rules = default_rules();
+    let cases = [
+        (
+            "550 5.1.1 zebra",
+            Decider::Enhanced("5.1.1".parse().unwrap()),
+        ),
+        ("550 <bob@example.org>", Decider::Bare),
+        ("552 zebra", Decider::Reply(ReplyCode::new(552).unwrap())),
+        // A rule of reply codes alone is decided by the reply, whatever enhanced code is there.
+        (
+            "421 4.9.9 zebra",
+            Decider::Reply(ReplyCode::new(421).unwrap()),
+        ),
+        ("Permanent/General", Decider::Regex),
+        ("554 5.0.0 zebra", Decider::Nothing),
+    ];
+    for (text, decider) in cases {
+        assert_eq!(rules.classify_text(text).decider, decider, "{text}");
+    }
+    assert_eq!(
+        rules.evidence(&rules.classify_text("550 5.1.1 zebra")),
+        "enhanced code 5.1.1"
+    );
+    assert_eq!(
+        rules.evidence(&rules.classify_text("552 zebra")),
+        "reply code 552"
+    );
+}
+
+#[test]
+fn a_host_that_takes_no_mail_says_so_at_the_greeting() {
+    // RFC 7504: 521 is a greeting reply. It stays the address's (the domain takes no mail),
+    // where other address reasons at the greeting are the connecting host's.
+    let c = default_rules().classify_text(
+        "host mx.example.org[192.0.2.1] refused to talk to me: 521 5.3.2 example.org does not accept mail",
+    );
+    assert_eq!(c.command, Some(Command::Connect));
+    assert_eq!((c.reason, c.action), (Reason::NotAccept, Action::Suppress));
+}

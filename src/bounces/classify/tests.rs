@@ -278,7 +278,7 @@ fn the_evidence_names_what_decided() {
         ("552 zebra", Decider::Reply(ReplyCode::new(552).unwrap())),
         // A rule of reply codes alone is decided by the reply, whatever enhanced code is there.
         (
-            "421 4.9.9 zebra",
+            "421 4.1.5 zebra",
             Decider::Reply(ReplyCode::new(421).unwrap()),
         ),
         ("Permanent/General", Decider::Regex),

@@ -96,7 +96,8 @@ fn parse_enhanced(text: &str) -> Option<EnhancedCode> {
 
 /// Whether a code may start at byte `i`: at the start of the text, or right after the marks
 /// that introduce a reply in bounce texts (`smtp; 550`, `said: 550`, `#550`, `'550`, a new
-/// line), so that "max 500 recipients" or a version number is not taken for a code.
+/// line), so that "max 500 recipients" or a version number is not taken for a code. The
+/// callers have checked that no letter, digit or dot stands right before `i`.
 fn is_anchored(bytes: &[u8], i: usize) -> bool {
     let before = bytes[..i].trim_ascii_end();
     match before.last() {
@@ -116,7 +117,6 @@ fn is_anchored(bytes: &[u8], i: usize) -> bool {
             matches!(code[0], b'2' | b'4' | b'5')
                 && code.iter().all(u8::is_ascii_digit)
                 && prefix.last().is_none_or(|b| !b.is_ascii_alphanumeric())
-                && !bytes[i - 1].is_ascii_alphanumeric()
         }
     }
 }
@@ -430,5 +430,31 @@ mod tests {
         for bad in ["5.1", "6.1.1", "5.1.1.1", "5.a.1", "5..1"] {
             assert!(bad.parse::<EnhancedPattern>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_enhanced_code_is_three_parts_of_one_to_three_digits() {
+        for good in ["5.1.1", "4.7.650", "2.0.0", "5.1.10"] {
+            assert!(good.parse::<EnhancedCode>().is_ok(), "{good}");
+        }
+        for bad in [
+            "5.1.1.1", "6.1.1", "5.1234.1", "5.1.1234", "5..1", "5.1.", "5.a.1", "5.1",
+        ] {
+            assert!(bad.parse::<EnhancedCode>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn numbers_in_words_are_no_codes() {
+        // A word ending in three characters that are not all digits does not introduce a code.
+        assert_eq!(find_enhanced_code("foo 5ab 5.1.1"), None);
+        assert_eq!(
+            find_enhanced_code("foo 550 5.1.1").map(|c| c.to_string()),
+            Some("5.1.1".to_owned())
+        );
+        // A reply code glued to a word is no reply code.
+        assert_eq!(find_enhanced_code("x550 5.1.1"), None);
+        assert_eq!(find_reply_code("error550 user unknown"), None);
+        assert_eq!(find_reply_code("v2.550 user unknown"), None);
     }
 }

@@ -452,6 +452,12 @@ mod tests {
             find_enhanced_code("foo 550 5.1.1").map(|c| c.to_string()),
             Some("5.1.1".to_owned())
         );
+        // A code glued to the reply code before it (`5505.1.1`) is a longer number.
+        assert_eq!(find_enhanced_code("5505.1.1"), None);
+        assert_eq!(
+            find_enhanced_code("550-5.1.1").map(|c| c.to_string()),
+            Some("5.1.1".to_owned())
+        );
         // A reply code glued to a word is no reply code.
         assert_eq!(find_enhanced_code("x550 5.1.1"), None);
         assert_eq!(find_reply_code("error550 user unknown"), None);

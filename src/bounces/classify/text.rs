@@ -24,6 +24,7 @@ pub(super) fn fold(text: &str, reply: Option<ReplyCode>) -> String {
         continued,
     };
     let mut folded = String::with_capacity(text.len());
+    // Both ways give the same words for an ASCII text; the byte-wise one is faster.
     if !text.is_ascii() {
         for word in text.split_whitespace() {
             if !is_host_frame(&folded, word) {
@@ -274,5 +275,19 @@ mod tests {
         ] {
             assert_eq!(fold(text, None), folded, "{text}");
         }
+    }
+
+    #[test]
+    fn every_reply_code_marks_its_continued_lines() {
+        let text = "451-4.7.1 Please try\n451-4.7.1 again later  ";
+        let (reply, _) = codes::find_codes(text);
+        assert_eq!(fold(text, reply), "please try again later");
+        // The same with a letter outside ASCII, which takes the character-wise way.
+        let text = "host mx.spamfilter.example[192.0.2.1] said: 550-5.1.1 Benutzer\n550-5.1.1 unbekannt: Mailbox gelöscht ";
+        let (reply, _) = codes::find_codes(text);
+        assert_eq!(
+            fold(text, reply),
+            "host said: benutzer unbekannt: mailbox gelöscht"
+        );
     }
 }

@@ -37,7 +37,8 @@ pub(super) fn fold(text: &str, reply: Option<ReplyCode>) -> String {
     // address or may be a continued line's mark takes the careful way.
     let bytes = text.as_bytes();
     let mut i = 0;
-    while i < bytes.len() {
+    // Until the word after the last white space is empty.
+    loop {
         while i < bytes.len() && bytes[i].is_ascii_whitespace() {
             i += 1;
         }

@@ -529,23 +529,9 @@ fn dns_run(
     support::bin::run(dir, &args)
 }
 
-/// The end of the question section of a DNS message.
-fn question_end(message: &[u8]) -> Option<usize> {
-    let mut i = 12;
-    loop {
-        let len = *message.get(i)? as usize;
-        i += 1;
-        if len == 0 {
-            break;
-        }
-        i += len;
-    }
-    Some(i + 4).filter(|&end| end <= message.len())
-}
-
 /// The query turned into an answer with this RCODE and no records.
 fn empty_answer(query: &[u8], rcode: u8) -> Option<Vec<u8>> {
-    let mut reply = query[..question_end(query)?].to_vec();
+    let mut reply = query[..dns_server::question_end(query)?].to_vec();
     reply[2] = (reply[2] | 0x80) & !0x02; // QR, not truncated
     reply[3] = (reply[3] & 0xF0) | 0x80 | rcode; // RA
     for count in &mut reply[6..12] {

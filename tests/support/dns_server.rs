@@ -141,7 +141,7 @@ pub fn nodata_except(failing_type: u16) -> TestDns {
 }
 
 /// The end of the question section of a DNS message.
-fn question_end(message: &[u8]) -> Option<usize> {
+pub fn question_end(message: &[u8]) -> Option<usize> {
     let mut i = 12;
     loop {
         let len = *message.get(i)? as usize;

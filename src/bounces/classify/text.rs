@@ -79,7 +79,7 @@ fn is_host_frame(folded: &str, word: &str) -> bool {
         .find('[')
         .is_some_and(|at| at > 0 && bytes.get(at + 1).is_some_and(|b| b.is_ascii_hexdigit()));
     let after_host = folded.ends_with("host") && !folded.ends_with("client host");
-    let exim_h = word.len() > 2 && word.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("h="));
+    let exim_h = word.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("h="));
     dotted && (bracketed || after_host || exim_h)
 }
 
@@ -275,6 +275,35 @@ mod tests {
             ),
         ] {
             assert_eq!(fold(text, None), folded, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_host_frame_is_a_dotted_name_with_an_address_after_it_or_host_or_h_before_it() {
+        for (folded, word, frame) in [
+            // Postfix: the address in brackets right after the name.
+            ("", "mx.spam.example[192.0.2.1]", true),
+            ("", "mx.spam.example[192.0.2.1]:", true),
+            // A bracket first is a domain literal, not a host name; a bracket not followed by
+            // a hex digit is no address.
+            ("", "[192.0.2.1].spam.example", false),
+            ("", "mx.spam.example[x]", false),
+            ("", "mx.spam.example[", false),
+            // Exim: `H=name`, in either case, with a name after it.
+            ("", "H=mx.spam.example", true),
+            ("", "h=mx.spam.example", true),
+            ("", "h=", false),
+            ("", "hx=mx.spam.example", false),
+            // After "host", but not after "client host" (that host is the sender's).
+            ("host", "mx.spam.example", true),
+            ("client host", "mx.spam.example", false),
+            ("", "mx.spam.example", false),
+            // Not dotted, a path or an address: no host name.
+            ("host", "spamhaus", false),
+            ("host", "www.spam.example/why", false),
+            ("host", "bob@spam.example", false),
+        ] {
+            assert_eq!(is_host_frame(folded, word), frame, "{folded:?} {word:?}");
         }
     }
 

@@ -113,6 +113,20 @@ fn servfail_and_silence_are_unknown_never_hard() {
             .values()
             .all(|c| c.verdict.code() == "dns-unknown")
     );
+
+    // A name server that calls every name nonexistent, the root zone too, is not believed:
+    // nothing it says becomes a hard bounce.
+    let liar = dns_server::nxdomain_everywhere();
+    let report = check(&["a.fixture.net", "ok.fixture.net"], &options(&liar));
+    assert!(report.all_unknown());
+    assert!(
+        report.notes[0].contains("root zone does not exist"),
+        "{:?}",
+        report.notes
+    );
+    for domain in ["a.fixture.net", "ok.fixture.net"] {
+        assert_eq!(code(&report, domain), "dns-unknown", "{domain}");
+    }
     // 500 domains x 0.5 s would be minutes even at concurrency 64; one probe is 0.5 s.
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 }
@@ -303,7 +317,12 @@ fn the_binary_passes_when_dns_only_fails_transiently() {
         "email\nann@a.fixture.net\nbob@b.fixture.net\n",
     )
     .unwrap();
-    for server in [dns_server::servfail(), dns_server::silent()] {
+    let servers = [
+        dns_server::servfail(),
+        dns_server::silent(),
+        dns_server::nxdomain_everywhere(),
+    ];
+    for server in servers {
         let (code, report, stderr) = run_binary(dir.path(), server.addr, &[]);
         assert_eq!(
             code,
@@ -312,7 +331,27 @@ fn the_binary_passes_when_dns_only_fails_transiently() {
         );
         assert_eq!(report["lists"][0]["stats"]["predicted_hard"], 0);
         assert_eq!(report["lists"][0]["stats"]["domains"]["dns-unknown"], 2);
-        // With the policy keys it does.
+        // fail_on.unknown fails it, naming each domain's lines, even when no name server
+        // answered at all.
+        std::fs::write(
+            dir.path().join("fail-on-unknown.yaml"),
+            "policy:\n  fail_on:\n    unknown: true\n",
+        )
+        .unwrap();
+        let (code, report, stderr) = run_binary(
+            dir.path(),
+            server.addr,
+            &["--rules", "fail-on-unknown.yaml"],
+        );
+        assert_eq!(code, Some(1), "{stderr}");
+        let findings = report["lists"][0]["findings"].as_array().unwrap();
+        assert!(!findings.is_empty());
+        for finding in findings {
+            assert_eq!(finding["code"], "dns-unknown", "{finding}");
+            assert_eq!(finding["severity"], "error", "{finding}");
+        }
+        assert_eq!(report["lists"][0]["stats"]["bouncing"], 0);
+        // With unknown_counts_as_bounce they count in the rate, too.
         let rules = dir.path().join("strict.yaml");
         std::fs::write(
             &rules,

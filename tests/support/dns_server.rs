@@ -1,6 +1,6 @@
 //! A real DNS server inside the test process: hickory-server on 127.0.0.1, port 0, UDP and TCP,
-//! serving zones given as text. Plus two broken servers: one that answers SERVFAIL to
-//! everything, one that never answers. Each runs on its own runtime and stops when dropped.
+//! serving zones given as text. Plus broken servers: one that answers SERVFAIL to everything,
+//! one that says no name exists, one that answers no type but one, one that never answers. Each runs on its own runtime and stops when dropped.
 
 #![allow(dead_code)] // Each test binary uses a different part.
 
@@ -80,6 +80,17 @@ pub fn serve(zones: &[&str]) -> TestDns {
 
 /// A UDP responder that echoes every query back with QR set and RCODE 2 (SERVFAIL).
 pub fn servfail() -> TestDns {
+    answer_everything_with(2)
+}
+
+/// A lying resolver: NXDOMAIN (RCODE 3) for every name, the root zone included, as some
+/// captive portals and broken forwarders answer.
+pub fn nxdomain_everywhere() -> TestDns {
+    answer_everything_with(3)
+}
+
+/// Echo every query back with QR set and the given RCODE.
+fn answer_everything_with(rcode: u8) -> TestDns {
     let runtime = runtime();
     let addr = runtime.block_on(async {
         let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind UDP");
@@ -90,7 +101,7 @@ pub fn servfail() -> TestDns {
                 if len >= 12 {
                     let reply = &mut buffer[..len];
                     reply[2] |= 0x80; // QR: a response
-                    reply[3] = (reply[3] & 0xF0) | 2; // RCODE: SERVFAIL
+                    reply[3] = (reply[3] & 0xF0) | rcode;
                     let _ = socket.send_to(reply, from).await;
                 }
             }

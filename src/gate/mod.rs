@@ -416,9 +416,14 @@ pub fn judge(
         let severity = if group.verdict.is_predicted_hard() {
             Some(error_if(policy.fail_on_predicted_hard))
         } else if matches!(group.verdict, DomainVerdict::DnsUnknown { .. }) {
-            // When no name server answered at all, that was said once; one line per domain
-            // would only repeat it.
-            (!domains.all_unknown()).then(|| error_if(policy.fail_on_unknown))
+            // When no name server answered at all, that was said once, and a warning per
+            // domain would only repeat it; but a gate told to fail on unknown domains fails,
+            // and names their lines.
+            match (policy.fail_on_unknown, domains.all_unknown()) {
+                (true, _) => Some(Severity::Error),
+                (false, true) => None,
+                (false, false) => Some(Severity::Warning),
+            }
         } else {
             level_severity(policy.implicit_mx)
         };
@@ -518,3 +523,6 @@ pub fn rate(bouncing: usize, addresses: usize) -> f64 {
         bouncing as f64 / addresses as f64
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -458,3 +458,6 @@ impl Paint {
         self.wrap("1", text)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -122,7 +122,7 @@ struct ImportArgs {
 #[derive(Args)]
 struct FixArgs {
     #[command(flatten)]
-    check: CheckArgs,
+    input: InputArgs,
     /// Also remove predicted hard bounces: bad syntax, domains that take no mail.
     #[arg(long)]
     include_predicted: bool,
@@ -131,8 +131,38 @@ struct FixArgs {
     suppressions: PathBuf,
 }
 
+/// What `check` reports and how; `fix` writes lists, so it has none of these.
 #[derive(Args)]
 struct CheckArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The report format [default: human; github inside GitHub Actions].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Also write the JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    report_file: Option<PathBuf>,
+    /// Also write a SARIF report to FILE.
+    #[arg(long, value_name = "FILE")]
+    sarif_file: Option<PathBuf>,
+    /// Write cleaned copies of the lists under DIR (every address that fails the gate left
+    /// out), for an import; the committed files stay as they are.
+    #[arg(long, value_name = "DIR")]
+    write_clean: Option<PathBuf>,
+    /// Write the addresses to suppress at your email provider to FILE: a plain list for .txt,
+    /// else a CSV with `email` and `reason`.
+    #[arg(long, value_name = "FILE")]
+    write_suppressions: Option<PathBuf>,
+    /// Override policy.max_bounce_rate (a fraction: 0.02 is 2%).
+    #[arg(long, value_name = "RATE")]
+    max_bounce_rate: Option<f64>,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+/// What `check` and `fix` read, and how.
+#[derive(Args)]
+struct InputArgs {
     /// List files, or directories walked for .csv, .tsv and .txt files [default: the `lists:`
     /// globs of rules.yaml, else lists/].
     paths: Vec<PathBuf>,
@@ -163,26 +193,6 @@ struct CheckArgs {
     /// The header of the email column [default: found by name: email, e-mail, mail, ...].
     #[arg(long, value_name = "NAME")]
     column: Option<String>,
-    /// The report format [default: human; github inside GitHub Actions].
-    #[arg(long, value_enum)]
-    format: Option<Format>,
-    /// Also write the JSON report to FILE.
-    #[arg(long, value_name = "FILE")]
-    report_file: Option<PathBuf>,
-    /// Also write a SARIF report to FILE.
-    #[arg(long, value_name = "FILE")]
-    sarif_file: Option<PathBuf>,
-    /// Write cleaned copies of the lists under DIR (every address that fails the gate left
-    /// out), for an import; the committed files stay as they are.
-    #[arg(long, value_name = "DIR")]
-    write_clean: Option<PathBuf>,
-    /// Write the addresses to suppress at your email provider to FILE: a plain list for .txt,
-    /// else a CSV with `email` and `reason`.
-    #[arg(long, value_name = "FILE")]
-    write_suppressions: Option<PathBuf>,
-    /// Override policy.max_bounce_rate (a fraction: 0.02 is 2%).
-    #[arg(long, value_name = "RATE")]
-    max_bounce_rate: Option<f64>,
     /// End the soft-bounce window on this date [default: the newest history event].
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
@@ -213,8 +223,6 @@ struct CheckArgs {
     /// Keep definitive DNS answers in this file between runs.
     #[arg(long, value_name = "FILE")]
     dns_cache: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    color: ColorChoice,
     /// Print errors and the summary only, no warnings.
     #[arg(long, short)]
     quiet: bool,
@@ -283,20 +291,11 @@ fn load_config(arg: &RulesArg) -> Result<Config, Error> {
 }
 
 /// The config and options `check` and `fix` share; `None` when --files-from named nothing.
-fn prepare(args: &CheckArgs) -> Result<Option<(Config, CheckOptions)>, Error> {
+fn prepare(args: &InputArgs) -> Result<Option<(Config, CheckOptions)>, Error> {
     let mut config = load_config(&args.rules)?;
     config.syntax.allow_quoted_local |= args.allow_quoted_local;
     config.syntax.allow_domain_literal |= args.allow_domain_literal;
     config.syntax.case_sensitive_local |= args.case_sensitive_local;
-    if let Some(rate) = args.max_bounce_rate {
-        config.policy.max_bounce_rate = Rate::new(rate)
-            .map_err(|expected| Error::BadOption {
-                option: "--max-bounce-rate",
-                value: rate.to_string(),
-                expected,
-            })?
-            .value();
-    }
     let dns = &mut config.dns;
     dns.offline |= args.offline;
     if !args.nameserver.is_empty() {
@@ -366,9 +365,18 @@ fn prepare(args: &CheckArgs) -> Result<Option<(Config, CheckOptions)>, Error> {
 }
 
 fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
-    let Some((config, options)) = prepare(&args)? else {
+    let Some((mut config, options)) = prepare(&args.input)? else {
         return Ok(0);
     };
+    if let Some(rate) = args.max_bounce_rate {
+        config.policy.max_bounce_rate = Rate::new(rate)
+            .map_err(|expected| Error::BadOption {
+                option: "--max-bounce-rate",
+                value: rate.to_string(),
+                expected,
+            })?
+            .value();
+    }
     let report = check::run(&config, &options)?;
     let in_actions = std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true");
     let format = args.format.unwrap_or(if in_actions {
@@ -411,7 +419,7 @@ fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
         Format::Json => report.to_json(),
         Format::Sarif => sarif::sarif(&report),
         Format::Human | Format::Github => {
-            let human = report.to_human(use_color(args.color), args.quiet);
+            let human = report.to_human(use_color(args.color), args.input.quiet);
             if in_actions || format == Format::Github {
                 // List data and file names are printed as they are: no line of them may be
                 // taken for a workflow command, so command processing is off around them.
@@ -443,24 +451,7 @@ fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
 }
 
 fn run_fix(args: Box<FixArgs>) -> Result<u8, Error> {
-    // `fix` writes lists, not reports: an output option given to it would be ignored.
-    let c = &args.check;
-    let output_options = [
-        ("--format", c.format.is_some()),
-        ("--report-file", c.report_file.is_some()),
-        ("--sarif-file", c.sarif_file.is_some()),
-        ("--write-clean", c.write_clean.is_some()),
-        ("--write-suppressions", c.write_suppressions.is_some()),
-    ];
-    if let Some((option, _)) = output_options.iter().find(|(_, given)| *given) {
-        return Err(Error::BadOption {
-            option,
-            value: String::new(),
-            expected: "an option of `check`: `fix` writes the lists and the suppression file only"
-                .to_owned(),
-        });
-    }
-    let Some((config, options)) = prepare(&args.check)? else {
+    let Some((config, options)) = prepare(&args.input)? else {
         return Ok(0);
     };
     let report = check::run(&config, &options)?;

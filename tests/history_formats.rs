@@ -296,7 +296,7 @@ fn history_takes_one_path_per_flag_and_fix_refuses_report_options() {
     );
     let output = bouncegate(root, &["fix", "list.txt", "--offline", "--format", "json"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("`fix` writes the lists"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unexpected argument '--format'"));
 }
 
 #[test]

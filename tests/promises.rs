@@ -227,3 +227,39 @@ fn every_test_named_exists() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// `fix` writes lists, not reports: the report options of `check` are none of its options, so
+/// they are refused (exit 2, naming the option) rather than silently ignored.
+#[test]
+fn fix_refuses_the_report_options_of_check() {
+    let fix: BTreeSet<String> = options(&["fix"])
+        .into_iter()
+        .map(|option| option.replacen("fix ", "", 1))
+        .collect();
+    let check_only: Vec<String> = options(&["check"])
+        .into_iter()
+        .map(|option| option.replacen("check ", "", 1))
+        .filter(|option| !fix.contains(option))
+        .collect();
+    assert_eq!(
+        check_only,
+        [
+            "--format",
+            "--report-file",
+            "--sarif-file",
+            "--write-clean",
+            "--write-suppressions",
+            "--max-bounce-rate",
+            "--color"
+        ]
+    );
+    for option in &check_only {
+        let output = support::bin::run(Path::new(ROOT), &["fix", option, "x"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{option}: {stderr}");
+        assert!(
+            stderr.contains(&format!("unexpected argument '{option}'")),
+            "{option}: {stderr}"
+        );
+    }
+}

@@ -460,37 +460,6 @@ fn fix_changed_since_fixes_only_the_changed_lists() {
     );
 }
 
-/// fix --max-bounce-rate and fix --color are accepted and change nothing: `fix` removes rows
-/// by their findings, whatever the rate, and prints no colour; unlike --format and the other
-/// report options it does not refuse them. tests/promises.tsv marks them so; this test pins
-/// it, so that whoever gives them a meaning (or refuses them) updates the table.
-#[test]
-fn fix_max_bounce_rate_and_color_change_nothing() {
-    let run = |extra: &[&str]| {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        std::fs::write(root.join("list.txt"), ANN_BOB).unwrap();
-        std::fs::write(root.join("h.csv"), BOB_HARD).unwrap();
-        let mut args = vec!["fix", "list.txt", "--history", "h.csv", "--offline"];
-        args.extend(extra);
-        let output = support::bin::run(root, &args);
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            std::fs::read_to_string(root.join("list.txt")).unwrap(),
-        )
-    };
-    let plain = run(&[]);
-    assert_eq!(plain.2, ANN);
-    for extra in [
-        &["--max-bounce-rate", "0"][..],
-        &["--max-bounce-rate", "1"],
-        &["--color", "always"],
-    ] {
-        assert_eq!(run(extra), plain, "{extra:?}");
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // DNS settings, each given as an option of `check`, of `fix`, or as a key of rules.yaml.
 
@@ -674,7 +643,7 @@ fn offline_asks_no_name_server() {
             ANN_MISSING_BOB_OK,
             &["--offline"],
             "offline: true",
-            &["--nameserver", &addr, "--color", "never"],
+            &["--nameserver", &addr],
         );
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert_eq!(output.status.code(), Some(0), "{via:?}: {stdout}");
@@ -702,7 +671,7 @@ fn the_name_server_given_is_asked() {
             ANN_MISSING_BOB_OK,
             &["--nameserver", &addr],
             &key,
-            &["--dns-timeout", "1", "--color", "never"],
+            &["--dns-timeout", "1"],
         );
         let stdout = String::from_utf8_lossy(&output.stdout);
         if via == Via::Fix {

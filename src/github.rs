@@ -512,6 +512,7 @@ pub(crate) mod tests {
                 source: None,
                 source_verdict: None,
                 already_suppressed: false,
+                command: None,
             },
         }
     }

@@ -329,20 +329,20 @@ fn history_import_writes_what_it_decided_and_upgrades_an_old_file() {
     );
     let written = std::fs::read_to_string(root.join("h.csv")).unwrap();
     let lines: Vec<&str> = written.lines().collect();
-    assert_eq!(lines[0], format!("{old_header},reason,action,rule"));
+    assert_eq!(lines[0], format!("{old_header},reason,action,rule,command"));
     assert!(
-        lines[1].ends_with(",,,"),
+        lines[1].ends_with(",,,,"),
         "old rows get empty decisions: {}",
         lines[1]
     );
     assert!(
         lines[2].starts_with("bob@gmail.com,")
-            && lines[2].ends_with(",mailboxfull,count,recipient-mailbox-full"),
+            && lines[2].ends_with(",mailboxfull,count,recipient-mailbox-full,"),
         "{}",
         lines[2]
     );
     assert!(
-        lines[3].ends_with(",blocked,ignore,sender-blocked"),
+        lines[3].ends_with(",blocked,ignore,sender-blocked,"),
         "{}",
         lines[3]
     );
@@ -367,4 +367,22 @@ fn history_import_writes_what_it_decided_and_upgrades_an_old_file() {
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["history"]["events_used"], 3);
     assert_eq!(report["lists"][0]["stats"]["historic_hard"], 1);
+
+    // A history of the eleven columns before `command` gets it too.
+    std::fs::write(
+        root.join("h11.csv"),
+        format!("{old_header},reason,action,rule\nann@gmail.com,2026-03-02T00:00:00Z,550,5.1.1,550 5.1.1 user unknown,,,,userunknown,suppress,x\n"),
+    )
+    .unwrap();
+    let output = bouncegate(root, &["history", "import", "sg.csv", "--out", "h11.csv"]);
+    assert_eq!(output.status.code(), Some(0));
+    let written = std::fs::read_to_string(root.join("h11.csv")).unwrap();
+    let lines: Vec<&str> = written.lines().collect();
+    assert_eq!(lines[0], format!("{old_header},reason,action,rule,command"));
+    assert!(
+        lines[1].ends_with(",userunknown,suppress,x,"),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(lines.len(), 4, "ann@ was there already: {written}");
 }

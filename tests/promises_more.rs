@@ -338,7 +338,10 @@ const IMPORT_CASES: &[Case] = &[
             "mine.yaml",
         ],
         exit: 0,
-        expect: &[Expect::Has("out.csv", ",userunknown,suppress,mine-zebra\n")],
+        expect: &[Expect::Has(
+            "out.csv",
+            ",userunknown,suppress,mine-zebra,\n",
+        )],
     },
 ];
 

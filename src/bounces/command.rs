@@ -31,6 +31,22 @@ impl Command {
     }
 }
 
+impl Command {
+    /// The command as a history names it: `rcpt`, `RCPT TO`, `CONN`, `HELO`, `end of data`.
+    pub fn parse(name: &str) -> Option<Command> {
+        let name = name.trim().to_ascii_lowercase();
+        let word = name.split([' ', ':']).next().unwrap_or_default();
+        Some(match word {
+            "connect" | "conn" | "connection" | "greeting" | "helo" | "ehlo" | "starttls"
+            | "auth" => Command::Connect,
+            "mail" => Command::Mail,
+            "rcpt" => Command::Rcpt,
+            "data" | "end" | "body" => Command::Data,
+            _ => return None,
+        })
+    }
+}
+
 impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -98,5 +114,33 @@ mod tests {
             assert_eq!(command.to_string(), command.as_str());
         }
         assert_eq!(Command::Rcpt.as_str(), "rcpt");
+    }
+
+    #[test]
+    fn a_command_parses_from_its_name_and_the_names_histories_use() {
+        for (name, command) in [
+            ("rcpt", Some(Command::Rcpt)),
+            ("RCPT TO", Some(Command::Rcpt)),
+            ("rcpt:", Some(Command::Rcpt)),
+            ("MAIL FROM", Some(Command::Mail)),
+            ("CONN", Some(Command::Connect)),
+            ("HELO", Some(Command::Connect)),
+            ("ehlo", Some(Command::Connect)),
+            ("connect", Some(Command::Connect)),
+            ("DATA", Some(Command::Data)),
+            ("end of data", Some(Command::Data)),
+            ("", None),
+            ("quit", None),
+        ] {
+            assert_eq!(Command::parse(name), command, "{name:?}");
+        }
+        for command in [
+            Command::Connect,
+            Command::Mail,
+            Command::Rcpt,
+            Command::Data,
+        ] {
+            assert_eq!(Command::parse(command.as_str()), Some(command));
+        }
     }
 }

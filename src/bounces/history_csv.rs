@@ -10,10 +10,11 @@ use crate::error::Error;
 use crate::write;
 
 /// The columns written, in this order. The generic reader (`history.rs`) reads back the
-/// first eight; the last three say what bouncegate decided about each bounce when it was
-/// imported, for the user to read: `check` classifies every bounce again with the rules in
-/// force, so a better rule applies to old histories too.
-pub const HEADER: [&str; 11] = [
+/// first eight and `command`; reason, action and rule say what bouncegate decided about each
+/// bounce when it was imported, for the user to read: `check` classifies every bounce again
+/// with the rules in force, so a better rule applies to old histories too. `command` (the SMTP
+/// command the bounce answered, when the bounce says it) came last, after the others.
+pub const HEADER: [&str; 12] = [
     "email",
     "timestamp",
     "smtp_code",
@@ -25,6 +26,7 @@ pub const HEADER: [&str; 11] = [
     "reason",
     "action",
     "rule",
+    "command",
 ];
 
 /// The columns that make an event: two imports of one event are the same event, even when
@@ -92,6 +94,10 @@ pub fn import(
                 evidence.reason.to_string(),
                 event.action.to_string(),
                 evidence.rule.as_deref().unwrap_or_default().to_owned(),
+                evidence
+                    .command
+                    .map(|command| command.as_str().to_owned())
+                    .unwrap_or_default(),
             ]);
         }
     }
@@ -100,12 +106,14 @@ pub fn import(
         return Ok(summary);
     }
     // Appending to a file of other columns would shift every value into the wrong one. A
-    // file of bouncegate 0.1 (the event columns alone) gets the decision columns first.
+    // file an older bouncegate wrote (the event columns alone, or without `command`) gets the
+    // columns it lacks first.
     let found = existing_header(out)?;
-    if found
-        .as_deref()
-        .is_some_and(|found| found == &HEADER[..EVENT_COLUMNS])
-    {
+    if found.as_deref().is_some_and(|found| {
+        found.len() >= EVENT_COLUMNS
+            && found.len() < HEADER.len()
+            && found == &HEADER[..found.len()]
+    }) {
         add_decision_columns(out).map_err(|source| Error::Write {
             path: out.to_path_buf(),
             source,
@@ -136,8 +144,8 @@ pub fn import(
     Ok(summary)
 }
 
-/// Give a history CSV of the eight event columns the three decision columns, empty: its
-/// events were imported before bouncegate wrote them, and `check` never reads them.
+/// Give a history CSV of fewer columns the ones it lacks, empty: its events were imported
+/// before bouncegate wrote them (`check` never reads the decision columns).
 fn add_decision_columns(path: &Path) -> std::io::Result<()> {
     write::locked(path, || {
         let bytes = std::fs::read(path)?;

@@ -128,6 +128,7 @@ fn evidence(reason: BounceReason, time: Option<i64>) -> Evidence {
         source: None,
         source_verdict: None,
         already_suppressed: false,
+        command: None,
     }
 }
 

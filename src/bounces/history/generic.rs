@@ -10,6 +10,7 @@ use super::{Event, HistoryOptions, HistoryProblem, HistoryRowProblem, RawBounce}
 use super::{classify_bounce, sort_out, unreadable};
 use crate::bounces::classify::RuleSet;
 use crate::bounces::codes::{self, EnhancedCode, ReplyCode};
+use crate::bounces::command::Command;
 use crate::bounces::import;
 use crate::bounces::time::{self, TimeRead};
 use crate::lists::find_header;
@@ -59,13 +60,13 @@ pub(super) fn looks_generic(bytes: &[u8]) -> bool {
 struct RowCells {
     line: u64,
     text: String,
-    ends: [usize; 8],
+    ends: [usize; 9],
 }
 
 impl RowCells {
     fn new(record: &Record<'_>, columns: &Columns) -> RowCells {
         let mut text = String::new();
-        let mut ends = [0; 8];
+        let mut ends = [0; 9];
         let wanted = [
             Some(columns.address),
             columns.time,
@@ -75,6 +76,7 @@ impl RowCells {
             columns.source,
             columns.source_verdict,
             columns.already_suppressed,
+            columns.command,
         ];
         for (end, column) in ends.iter_mut().zip(wanted) {
             if let Some(field) = column.and_then(|c| record.field(c)) {
@@ -89,7 +91,8 @@ impl RowCells {
         }
     }
 
-    /// Cell `index` (0 address .. 7 already suppressed); `None` when empty or absent.
+    /// Cell `index` (0 address .. 7 already suppressed, 8 command); `None` when empty or
+    /// absent.
     fn get(&self, index: usize) -> Option<&str> {
         let start = if index == 0 { 0 } else { self.ends[index - 1] };
         let cell = &self.text[start..self.ends[index]];
@@ -116,6 +119,7 @@ struct Columns {
     source: Option<usize>,
     source_verdict: Option<usize>,
     already_suppressed: Option<usize>,
+    command: Option<usize>,
     count: usize,
 }
 
@@ -222,6 +226,7 @@ fn find_columns(header: &Record<'_>) -> Result<Columns, InputProblem> {
             source: find(&["source"]),
             source_verdict: find(&["sourceverdict"]),
             already_suppressed: find(&["alreadysuppressed"]),
+            command: find(&["command", "smtpcommand"]),
             count: names.len(),
         }),
         _ => Err(InputProblem::MissingColumns {
@@ -305,6 +310,7 @@ fn read_event(
         source: cell(5).and_then(|name| import::parse_format_name(name).ok()),
         source_verdict: cell(6),
         already_suppressed: cell(7).is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        command: cell(8).and_then(Command::parse),
     };
     let mut event = classify_bounce(raw, rules, options, file)?;
     event.warning = time_problem.or(event.warning);

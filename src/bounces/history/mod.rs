@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::bounces::classify::{BounceInput, RuleSet};
 use crate::bounces::codes::{self, EnhancedCode, ReplyCode};
+use crate::bounces::command::Command;
 use crate::bounces::import::{self, ImportOptions, Source};
 use crate::bounces::reason::Reason;
 use crate::bounces::rules::Action;
@@ -51,6 +52,9 @@ pub struct Evidence {
     /// but proof the address is suppressed.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub already_suppressed: bool,
+    /// The SMTP command the bounce answered, as the source or the text says it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<Command>,
 }
 
 impl Evidence {
@@ -230,6 +234,8 @@ struct RawBounce<'a> {
     source: Option<Source>,
     source_verdict: Option<&'a str>,
     already_suppressed: bool,
+    /// The SMTP command, when the source says it apart from the text.
+    command: Option<Command>,
 }
 
 /// Read and classify every history file, in parallel, and sum the events up per address.
@@ -430,6 +436,7 @@ fn read_imported(
                 source: Some(event.source),
                 source_verdict: Some(event.source_verdict.as_str()),
                 already_suppressed: event.already_suppressed,
+                command: event.command,
             };
             classify_bounce(raw, rules, options, file).map_err(|problem| HistoryProblem {
                 file: file.clone(),
@@ -451,7 +458,7 @@ fn is_retry(source: Option<Source>, verdict: &str) -> bool {
     match source {
         Some(Source::Postfix) => verdict == "status=deferred",
         Some(Source::SendgridWebhook) => verdict.starts_with("deferred"),
-        Some(Source::Dsn) => verdict == "action: delayed",
+        Some(Source::Dsn | Source::Mail(_)) => verdict == "action: delayed",
         Some(Source::MailgunEvents) => verdict.contains("/temporary"),
         _ => false,
     }
@@ -501,7 +508,7 @@ fn classify_bounce(
         reply,
         enhanced,
         text,
-        command: None,
+        command: raw.command,
     });
     let action = if raw.already_suppressed {
         // A provider's own suppression is proof enough, whatever the codes say.
@@ -530,6 +537,7 @@ fn classify_bounce(
         source: raw.source,
         source_verdict: raw.source_verdict.map(str::to_owned),
         already_suppressed: raw.already_suppressed,
+        command: classification.command,
     });
     let future = raw
         .time
@@ -567,6 +575,7 @@ mod tests {
             source: None,
             source_verdict: None,
             already_suppressed: false,
+            command: None,
         }
     }
 

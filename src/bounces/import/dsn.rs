@@ -10,6 +10,7 @@
 
 use std::sync::LazyLock;
 
+use super::mail;
 use super::mime::{self, Entity, Field, Item};
 use super::{
     ImportError, Imported, ImportedEvent, Source, check_address, enhanced_code, location,
@@ -57,12 +58,40 @@ pub(super) fn looks_like(bytes: &[u8]) -> bool {
         return true;
     }
     let first = first_line(bytes);
-    let mail_like = first.starts_with(b"From ")
-        || memchr::memchr(b':', first).is_some_and(|colon| {
-            let name = &first[..colon];
-            !name.is_empty() && name.iter().all(|b| matches!(b, 33..=126))
-        });
-    mail_like && DELIVERY_STATUS.is_match(bytes)
+    if first.starts_with(b"From ") {
+        return true;
+    }
+    let field_first = memchr::memchr(b':', first).is_some_and(|colon| {
+        let name = &first[..colon];
+        !name.is_empty() && name.iter().all(|b| matches!(b, 33..=126))
+    });
+    field_first && (DELIVERY_STATUS.is_match(bytes) || is_mail_header(bytes))
+}
+
+/// Whether the file starts with the header of a mail message: two fields or more, one of
+/// them a field every mail has. (A CSV header is one line without these.)
+fn is_mail_header(bytes: &[u8]) -> bool {
+    const MAIL_FIELDS: &[&str] = &[
+        "from",
+        "subject",
+        "date",
+        "received",
+        "return-path",
+        "message-id",
+        "delivered-to",
+        "mime-version",
+        "content-type",
+    ];
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    let (items, _, _) = mime::fields(head, 1, true);
+    let names: Vec<&str> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Field(field) => Some(field.name.as_str()),
+            Item::Blank => None,
+        })
+        .collect();
+    names.len() >= 2 && names.iter().any(|name| MAIL_FIELDS.contains(name))
 }
 
 /// The messages of an mbox (each after a `From ` line at the start of the file or after a
@@ -164,32 +193,50 @@ pub(super) fn import(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError
         read_status(bytes, 1, true, None, out);
         return Ok(());
     }
-    let mut reports = 0;
+    let mut read = 0;
     for (message, message_line) in messages(bytes) {
         let entity = Entity::parse(message, message_line);
         let date = entity
             .header("date")
             .and_then(|field| parse_rfc2822(&field.value));
+        if entity.headers.is_empty() {
+            continue;
+        }
+        read += 1;
         match find_status(&entity, 0) {
             Search::Found(content, line, exact) => {
-                reports += 1;
                 read_status(&content, line, exact, date, out);
             }
+            Search::NotReport => read_mail(&entity, message_line, out),
+            // A report without its delivery-status part is read as any other bounce mail;
+            // when that reads nothing, what is wrong with the report is the better message.
             Search::Broken(line, message) => {
-                reports += 1;
-                out.problem(line, location(line, ""), message);
+                let (problems, events) = (out.problems.len(), out.events.len());
+                read_mail(&entity, message_line, out);
+                if out.problems.len() > problems && out.events.len() == events {
+                    out.problems.truncate(problems);
+                    out.problem(line, location(line, ""), message);
+                }
             }
-            Search::NotReport => out.skipped += 1,
         }
     }
-    if reports == 0 {
+    if read == 0 {
         return Err(ImportError::NotFormat {
             line: 0,
-            detail: "has no message with a message/delivery-status part".to_owned(),
+            detail: "has no mail message".to_owned(),
             expected: Source::Dsn.expected(),
         });
     }
     Ok(())
+}
+
+/// A message without a delivery-status part: a bounce in a mail system's own words, a
+/// complaint, or an auto-reply (read, and not a bounce).
+fn read_mail(entity: &Entity<'_>, line: u64, out: &mut Imported) {
+    if mail::read(entity, line, out) == mail::Kind::AutoReply {
+        out.auto_replies += 1;
+        out.skipped += 1;
+    }
 }
 
 /// One recipient's fields.
@@ -318,6 +365,7 @@ fn recipient_event(
         .and_then(|field| enhanced_code(&field.value));
     if let Some(field) = block.get("diagnostic-code") {
         (event.reply, event.text) = split_diagnostic(&field.value);
+        event.command = mail::find_command(&event.text);
     }
     event.time = match block.get("last-attempt-date") {
         Some(field) => match parse_rfc2822(&field.value).or(fallback_time) {
@@ -403,13 +451,23 @@ Status: 4.4.1\r
         assert_eq!(imported.events, vec![]);
         assert_eq!(imported.problems.len(), 1);
         assert_eq!(imported.problems[0].line, 1);
-        let error = read(
-            b"Subject: hi\n\nhello\n",
+        // A mail that is no bounce is a problem naming what it is, never dropped silently.
+        let imported = read(
+            b"From: ann@example.org\nSubject: hi\n\nhello\n",
             Source::Dsn,
             &ImportOptions::default(),
         )
-        .unwrap_err();
-        assert!(error.to_string().contains("no message"), "{error}");
+        .unwrap();
+        assert_eq!(imported.events, vec![]);
+        assert!(
+            imported.problems[0]
+                .message
+                .contains("is no bounce bouncegate knows (from 'ann@example.org', subject 'hi')"),
+            "{:?}",
+            imported.problems
+        );
+        let error = read(b"\n\nhello\n", Source::Dsn, &ImportOptions::default()).unwrap_err();
+        assert!(error.to_string().contains("no mail message"), "{error}");
     }
 
     #[test]

@@ -152,6 +152,15 @@ impl<'a> Entity<'a> {
         }
     }
 
+    /// The body as text: the transfer encoding undone, then its charset decoded (UTF-8 when
+    /// none is named). A charset no decoder knows is an error naming it: the text is not
+    /// guessed, since a wrong guess would feed mojibake to the rules.
+    pub(crate) fn text(&self) -> Result<String, String> {
+        let bytes = self.decoded_body();
+        let charset = self.content_type().param("charset").map(str::to_owned);
+        decode_charset(&bytes, charset.as_deref())
+    }
+
     /// Whether the body's line numbers are the file's (not so for base64).
     pub(crate) fn body_keeps_lines(&self) -> bool {
         !self
@@ -267,6 +276,92 @@ pub(crate) fn split_multipart<'a>(
     parts
 }
 
+/// Bytes in the named charset as text. No charset, US-ASCII or an 8-bit "unknown" is read as
+/// UTF-8 (bytes that are not become U+FFFD); any other label must be one encoding_rs knows.
+pub(crate) fn decode_charset(bytes: &[u8], charset: Option<&str>) -> Result<String, String> {
+    let label = charset.map(str::trim).unwrap_or_default();
+    let plain = [
+        "",
+        "us-ascii",
+        "ascii",
+        "utf-8",
+        "utf8",
+        "unknown",
+        "unknown-8bit",
+        "x-unknown",
+    ];
+    if plain.iter().any(|name| label.eq_ignore_ascii_case(name)) {
+        return Ok(String::from_utf8_lossy(bytes).into_owned());
+    }
+    // Japanese mail names the extended sets by their older names.
+    let label = match label.to_ascii_lowercase().as_str() {
+        "iso-2022-jp-1" | "iso-2022-jp-2" | "iso-2022-jp-3" => "iso-2022-jp".to_owned(),
+        "cp932" | "ms932" | "windows-31j" | "sjis" | "x-sjis" => "shift_jis".to_owned(),
+        "x-euc-jp" | "eucjp" => "euc-jp".to_owned(),
+        other => other.to_owned(),
+    };
+    let encoding = encoding_rs::Encoding::for_label(label.as_bytes())
+        .ok_or_else(|| format!("the charset '{}' is not one bouncegate can decode", label))?;
+    let (text, _, _) = encoding.decode(bytes);
+    Ok(text.into_owned())
+}
+
+/// A header value with its RFC 2047 encoded words (`=?ISO-2022-JP?B?...?=`) decoded; the
+/// white space between two encoded words goes, as the RFC says. A word that does not decode
+/// stays as it is.
+pub(crate) fn decode_words(value: &str) -> String {
+    if !value.contains("=?") {
+        return value.to_owned();
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    let mut after_word = false;
+    while let Some(start) = rest.find("=?") {
+        let (before, from) = rest.split_at(start);
+        let decoded = encoded_word(from);
+        match decoded {
+            Some((text, used)) => {
+                if !(after_word && before.trim().is_empty()) {
+                    out.push_str(before);
+                }
+                out.push_str(&text);
+                rest = &from[used..];
+                after_word = true;
+            }
+            None => {
+                out.push_str(before);
+                out.push_str("=?");
+                rest = &from[2..];
+                after_word = false;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One `=?charset?B|Q?text?=` at the start of `from`: its text and its length.
+fn encoded_word(from: &str) -> Option<(String, usize)> {
+    let inner = from.strip_prefix("=?")?;
+    let (charset, rest) = inner.split_once('?')?;
+    let (kind, rest) = rest.split_once('?')?;
+    let end = rest.find("?=")?;
+    let payload = &rest[..end];
+    if payload.contains(char::is_whitespace) || charset.is_empty() {
+        return None;
+    }
+    let used = 2 + charset.len() + 1 + kind.len() + 1 + end + 2;
+    // RFC 2231 adds a language: `utf-8*en`.
+    let charset = charset.split('*').next().unwrap_or(charset);
+    let bytes = match kind {
+        "B" | "b" => base64(payload.as_bytes()),
+        "Q" | "q" => quoted_printable(payload.replace('_', " ").as_bytes()),
+        _ => return None,
+    };
+    let text = decode_charset(&bytes, Some(charset)).ok()?;
+    Some((text, used))
+}
+
 fn hex(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
@@ -375,6 +470,53 @@ mod tests {
         assert_eq!(ct.media, "multipart/report");
         assert_eq!(ct.param("boundary"), Some("a;b\"c"));
         assert_eq!(ct.param("report-type"), Some("delivery-status"));
+    }
+
+    #[test]
+    fn decodes_charsets_and_refuses_to_guess() {
+        // "宛先不明" (unknown recipient) in three Japanese encodings.
+        let iso_2022_jp = b"\x1b$B08@hITL@\x1b(B";
+        let shift_jis = b"\x88\xb6\x90\xe6\x95\x73\x96\xbe";
+        let euc_jp = b"\xb0\xb8\xc0\xe8\xc9\xd4\xcc\xc0";
+        for (bytes, charset) in [
+            (&iso_2022_jp[..], "ISO-2022-JP"),
+            (&shift_jis[..], "Shift_JIS"),
+            (&euc_jp[..], "EUC-JP"),
+        ] {
+            assert_eq!(
+                decode_charset(bytes, Some(charset)).unwrap(),
+                "宛先不明",
+                "{charset}"
+            );
+        }
+        assert_eq!(
+            decode_charset(b"Empf\xe4nger", Some("iso-8859-1")).unwrap(),
+            "Empfänger"
+        );
+        assert_eq!(
+            decode_charset(b"\x93ok\x94", Some("windows-1252")).unwrap(),
+            "\u{201c}ok\u{201d}"
+        );
+        assert_eq!(decode_charset(b"caf\xc3\xa9", None).unwrap(), "café");
+        let error = decode_charset(b"x", Some("x-klingon")).unwrap_err();
+        assert!(error.contains("'x-klingon'"), "{error}");
+    }
+
+    #[test]
+    fn decodes_encoded_words_in_headers() {
+        assert_eq!(
+            decode_words("=?ISO-2022-JP?B?GyRCMDhAaElUTEAbKEI=?= (x)"),
+            "宛先不明 (x)"
+        );
+        assert_eq!(
+            decode_words("=?utf-8?Q?Unzustellbar=3A?= =?utf-8?Q?_Empf=C3=A4nger?="),
+            "Unzustellbar: Empfänger"
+        );
+        assert_eq!(decode_words("plain =?bogus"), "plain =?bogus");
+        assert_eq!(
+            decode_words("a =?x-klingon?B?eA==?= b"),
+            "a =?x-klingon?B?eA==?= b"
+        );
     }
 
     #[test]

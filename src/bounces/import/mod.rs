@@ -17,10 +17,12 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::bounces::codes::EnhancedCode;
+use crate::bounces::command::Command;
 
 mod detect;
 mod dsn;
 mod json;
+mod mail;
 mod mailgun;
 mod mime;
 mod postfix;
@@ -57,6 +59,8 @@ pub struct ImportedEvent {
     pub reply: Option<u16>,
     /// The enhanced status code ("5.1.1") when the source has one.
     pub enhanced: Option<String>,
+    /// The SMTP command the remote server answered, when the source says so.
+    pub command: Option<Command>,
     /// The diagnostic text (the SMTP reply text), flattened to one line, at most
     /// [`MAX_TEXT_BYTES`]; a DSN's or SES's diagnostic type (`smtp;`) is cut off.
     pub text: String,
@@ -82,6 +86,7 @@ impl ImportedEvent {
             time: None,
             reply: None,
             enhanced: None,
+            command: None,
             text: String::new(),
             source,
             source_verdict: String::new(),
@@ -91,8 +96,7 @@ impl ImportedEvent {
 }
 
 /// The formats this module reads (the generic CSV history is read by [`crate::bounces::history`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Source {
     SendgridCsv,
     SendgridJson,
@@ -102,7 +106,18 @@ pub enum Source {
     Ses,
     Postmark,
     Postfix,
+    /// Bounce mails, as one message or an mbox: the file's format. Its events are `Dsn` when
+    /// read from a delivery-status part, else `Mail`.
     Dsn,
+    /// An event read from a bounce mail by the family named (`exim`, `office365`, `arf` for a
+    /// feedback report, `generic`).
+    Mail(&'static str),
+}
+
+impl Serialize for Source {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
 }
 
 impl Source {
@@ -130,6 +145,7 @@ impl Source {
             Source::Postmark => "postmark",
             Source::Postfix => "postfix",
             Source::Dsn => "dsn",
+            Source::Mail(family) => family,
         }
     }
 
@@ -160,8 +176,8 @@ impl Source {
             Source::Postfix => {
                 "a Postfix mail log (lines such as 'postfix/smtp[123]: ID: to=<addr>, ..., dsn=5.1.1, status=bounced (...)')"
             }
-            Source::Dsn => {
-                "delivery status notifications (RFC 3464: a multipart/report with a message/delivery-status part) as an .eml message or an mbox"
+            Source::Dsn | Source::Mail(_) => {
+                "bounce mails as an .eml message or an mbox: delivery status notifications (RFC 3464), the bounces of mail servers and providers, feedback reports"
             }
         }
     }
@@ -204,6 +220,8 @@ pub struct Imported {
     pub events: Vec<ImportedEvent>,
     pub problems: Vec<ImportProblem>,
     pub skipped: usize,
+    /// Auto-replies among bounce mails (vacation notices): recognised and left out.
+    pub auto_replies: usize,
 }
 
 impl Imported {
@@ -284,6 +302,7 @@ pub fn import(
         events: Vec::new(),
         problems: Vec::new(),
         skipped: 0,
+        auto_replies: 0,
     };
     match source {
         Source::SendgridCsv => sendgrid::import_csv(&bytes, &mut out)?,
@@ -294,7 +313,7 @@ pub fn import(
         Source::Ses => ses::import(&bytes, &mut out)?,
         Source::Postmark => postmark::import(&bytes, &mut out)?,
         Source::Postfix => postfix::import(&bytes, options, &mut out)?,
-        Source::Dsn => dsn::import(&bytes, &mut out)?,
+        Source::Dsn | Source::Mail(_) => dsn::import(&bytes, &mut out)?,
     }
     out.problems.sort_by_key(|problem| problem.line);
     Ok(out)
@@ -303,9 +322,15 @@ pub fn import(
 /// A format forced by the user (`--history-format NAME`): parse the name.
 pub fn parse_format_name(name: &str) -> Result<Source, String> {
     let wanted = name.trim().to_ascii_lowercase().replace('_', "-");
+    // A history written by `history import` names the mail family that read each event.
+    let family = mail::family_names()
+        .chain(["arf"])
+        .find(|family| *family == wanted)
+        .map(Source::Mail);
     Source::ALL
         .into_iter()
         .find(|source| source.name() == wanted)
+        .or(family)
         .ok_or_else(|| {
             format!(
                 "'{name}' is not a history format: expected one of {}",

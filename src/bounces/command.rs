@@ -59,6 +59,12 @@ impl fmt::Display for Command {
 /// recipient". The earliest marker in a text wins.
 pub(crate) const MARKERS: &[(&str, Command)] = &[
     ("in reply to rcpt to command", Command::Rcpt),
+    // Yahoo tags the reply it relays: "... [RCPT_TO]"; GMX: "for RCPT TO command".
+    ("[rcpt_to]", Command::Rcpt),
+    ("[mail_from]", Command::Mail),
+    ("for rcpt to command", Command::Rcpt),
+    ("for mail from command", Command::Mail),
+    ("for data command", Command::Data),
     // Exim with PIPELINING: "after pipelined MAIL FROM:<...>", "after pipelined end of data".
     ("after pipelined rcpt to", Command::Rcpt),
     ("after pipelined mail from", Command::Mail),

@@ -205,7 +205,9 @@ pub(super) fn import(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError
         read += 1;
         match find_status(&entity, 0) {
             Search::Found(content, line, exact) => {
+                let first_event = out.events.len();
                 read_status(&content, line, exact, date, out);
+                mail::complete(&entity, &mut out.events[first_event..]);
             }
             Search::NotReport => read_mail(&entity, message_line, out),
             // A report without its delivery-status part is read as any other bounce mail;

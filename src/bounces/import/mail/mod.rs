@@ -118,6 +118,35 @@ pub(crate) fn read(entity: &Entity<'_>, line: u64, out: &mut Imported) -> Kind {
     Kind::Bounce
 }
 
+/// Events read from a delivery-status part, completed from the notice beside it: the
+/// command, which a Diagnostic-Code often leaves out and the notice says ("after RCPT TO"),
+/// and the reply, when the part has no Diagnostic-Code at all.
+pub(crate) fn complete(entity: &Entity<'_>, events: &mut [ImportedEvent]) {
+    if events
+        .iter()
+        .all(|event| event.command.is_some() && !event.text.is_empty())
+    {
+        return;
+    }
+    let notice = Notice::read(entity);
+    let found = recipients::find(&notice.text, &[]);
+    for event in events {
+        let Some(said) = found
+            .iter()
+            .find(|f| f.address.eq_ignore_ascii_case(&event.address))
+        else {
+            continue;
+        };
+        let text = flatten(&said.diagnostic, MAX_TEXT_BYTES);
+        if event.command.is_none() {
+            event.command = find_command(&text);
+        }
+        if event.text.is_empty() {
+            event.text = text;
+        }
+    }
+}
+
 fn bounce_event(
     family: &'static str,
     recipient: &recipients::Found,

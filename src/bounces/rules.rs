@@ -135,3 +135,17 @@ impl fmt::Display for Origin {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_origin_shows_as_its_file() {
+        assert_eq!(Origin::Default.to_string(), DEFAULT_RULES_NAME);
+        assert_eq!(
+            Origin::User(PathBuf::from("team/rules.yaml")).to_string(),
+            "team/rules.yaml"
+        );
+    }
+}

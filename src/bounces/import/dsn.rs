@@ -315,6 +315,19 @@ fn read_status(
     }
 }
 
+/// `rfc822; user@example.com` or `rfc822;<user@example.com>`: the address alone.
+fn recipient_address(value: &str) -> &str {
+    let address = match value.split_once(';') {
+        Some((kind, address)) if !kind.contains('@') => address,
+        _ => value,
+    };
+    let address = address.trim();
+    address
+        .strip_prefix('<')
+        .and_then(|a| a.strip_suffix('>'))
+        .unwrap_or(address)
+}
+
 const ACTIONS: &str = "failed, delayed, delivered, relayed or expanded";
 
 fn recipient_event(
@@ -344,23 +357,20 @@ fn recipient_event(
             ));
         }
     }
-    // `rfc822; user@example.com`, the address type dropped.
-    let value = recipient.value.as_str();
-    let address = match value.split_once(';') {
-        Some((kind, address)) if !kind.contains('@') => address,
-        _ => value,
-    };
-    let address = address.trim();
-    let address = address
-        .strip_prefix('<')
-        .and_then(|a| a.strip_suffix('>'))
-        .unwrap_or(address);
     let field_name = if recipient.name == "final-recipient" {
         "Final-Recipient"
     } else {
         "Original-Recipient"
     };
-    let address = check_address(address, field_name)?;
+    // The address the sender used, when the server also names the one it rewrote it to (an
+    // alias, a forward): that is the address on the sender's list.
+    let original = block.get("original-recipient").and_then(|field| {
+        check_address(recipient_address(&field.value), "Original-Recipient").ok()
+    });
+    let address = match original {
+        Some(address) => address,
+        None => check_address(recipient_address(&recipient.value), field_name)?,
+    };
     let mut event = ImportedEvent::new(Source::Dsn, line, location(line, ""), address);
     event.enhanced = block
         .get("status")

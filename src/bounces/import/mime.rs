@@ -293,6 +293,19 @@ pub(crate) fn decode_charset(bytes: &[u8], charset: Option<&str>) -> Result<Stri
     if plain.iter().any(|name| label.eq_ignore_ascii_case(name)) {
         return Ok(String::from_utf8_lossy(bytes).into_owned());
     }
+    // Microsoft's older servers (IIS SMTP, Exchange 2003) write their notices in UTF-7, which
+    // the web's encoding standard, and so encoding_rs, leaves out.
+    if [
+        "utf-7",
+        "unicode-1-1-utf-7",
+        "x-unicode-2-0-utf-7",
+        "csunicode11utf7",
+    ]
+    .iter()
+    .any(|name| label.eq_ignore_ascii_case(name))
+    {
+        return Ok(utf7(bytes));
+    }
     // Japanese mail names the extended sets by their older names.
     let label = match label.to_ascii_lowercase().as_str() {
         "iso-2022-jp-1" | "iso-2022-jp-2" | "iso-2022-jp-3" => "iso-2022-jp".to_owned(),
@@ -304,6 +317,46 @@ pub(crate) fn decode_charset(bytes: &[u8], charset: Option<&str>) -> Result<Stri
         .ok_or_else(|| format!("the charset '{}' is not one bouncegate can decode", label))?;
     let (text, _, _) = encoding.decode(bytes);
     Ok(text.into_owned())
+}
+
+/// UTF-7 (RFC 2152): `+` starts modified base64 of UTF-16 that runs to the first character
+/// outside it (a `-` there is dropped); `+-` is a plus sign.
+fn utf7(bytes: &[u8]) -> String {
+    let is_base64 = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    let mut out = String::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b != b'+' {
+            out.push(if b.is_ascii() {
+                char::from(b)
+            } else {
+                '\u{fffd}'
+            });
+            i += 1;
+            continue;
+        }
+        let start = i + 1;
+        let mut end = start;
+        while end < bytes.len() && is_base64(bytes[end]) {
+            end += 1;
+        }
+        if end == start {
+            out.push('+');
+        } else {
+            let units: Vec<u16> = base64(&bytes[start..end])
+                .chunks_exact(2)
+                .map(|pair| u16::from_be_bytes([pair[0], pair[1]]))
+                .collect();
+            out.extend(char::decode_utf16(units).map(|c| c.unwrap_or('\u{fffd}')));
+        }
+        i = if bytes.get(end) == Some(&b'-') {
+            end + 1
+        } else {
+            end
+        };
+    }
+    out
 }
 
 /// A header value with its RFC 2047 encoded words (`=?ISO-2022-JP?B?...?=`) decoded; the
@@ -498,6 +551,10 @@ mod tests {
             "\u{201c}ok\u{201d}"
         );
         assert_eq!(decode_charset(b"caf\xc3\xa9", None).unwrap(), "café");
+        assert_eq!(
+            decode_charset(b"Empf+AOQ-nger 1+-1 +ZeVnLIqe-.", Some("unicode-1-1-utf-7")).unwrap(),
+            "Empfänger 1+1 日本語."
+        );
         let error = decode_charset(b"x", Some("x-klingon")).unwrap_err();
         assert!(error.contains("'x-klingon'"), "{error}");
     }

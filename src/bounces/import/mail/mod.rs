@@ -20,6 +20,9 @@ use crate::bounces::command::{self, Command};
 pub(crate) use families::names as family_names;
 use notice::Notice;
 
+/// The most of a notice taken as the diagnostic of its one recipient.
+const MAX_NOTICE_BYTES: usize = 1024;
+
 /// What one message turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -130,14 +133,19 @@ pub(crate) fn complete(entity: &Entity<'_>, events: &mut [ImportedEvent]) {
     }
     let notice = Notice::read(entity);
     let found = recipients::find(&notice.text, &[]);
+    // A report of one recipient: what the notice says is all about it.
+    let single = events.len() == 1;
     for event in events {
-        let Some(said) = found
+        let said = found
             .iter()
             .find(|f| f.address.eq_ignore_ascii_case(&event.address))
-        else {
-            continue;
+            .map(|f| flatten(&f.diagnostic, MAX_TEXT_BYTES))
+            .filter(|text| !text.is_empty());
+        let text = match said {
+            Some(text) => text,
+            None if single => flatten(recipients::notice_part(&notice.text), MAX_NOTICE_BYTES),
+            None => continue,
         };
-        let text = flatten(&said.diagnostic, MAX_TEXT_BYTES);
         if event.command.is_none() {
             event.command = find_command(&text);
         }

@@ -20,7 +20,7 @@ const ADDRESS: &str = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-
 /// A line that starts with an address, maybe after a bullet or a label.
 static AT_START: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"(?i)^\s*(?:[-*>•]+\s*)?(?:(?:final-|original-)?recipient(?:\s+address)?|failed\s+recipient|address|user|unknown\s+user)?\s*:?\s*(?:rfc822\s*;\s*)?"?<?(?P<address>{ADDRESS})>?"?:?(?P<rest>.*)$"#
+        r#"(?i)^\s*(?:[-*>•]+\s*)?(?P<label>(?:final-|original-)?recipient(?:\s+address)?|original\s+address|failed\s+recipient|address|user|unknown\s+user|宛先|宛て先|あて先|受信者|empfänger|destinataire|получатель)?\s*:?\s*(?:rfc822\s*;\s*)?"?<?(?P<address>{ADDRESS})>?"?:?(?P<rest>.*)$"#
     ))
     .expect("regex")
 });
@@ -29,6 +29,18 @@ static AT_START: LazyLock<Regex> = LazyLock::new(|| {
 static IN_SENTENCE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         r#"(?i)(?:your message to|wasn't delivered to|was not delivered to|could not be delivered to|couldn't be delivered to|delivery to|undeliverable to|not be delivered to|failed to deliver to|message for)\s*:?\s*"?<?(?P<address>{ADDRESS})>?"?"#
+    ))
+    .expect("regex")
+});
+
+/// `Original address: ...` (Messaging Server) and `Original-Recipient: ...` in a notice.
+static ORIGINAL_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^\s*original[- ](?:address|recipient)\s*:").expect("regex"));
+
+/// Postfix: `<ann@example.org> (expanded from <sales@example.org>):`.
+static EXPANDED_FROM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?i)\(expanded from <?(?P<address>{ADDRESS})>?\)"
     ))
     .expect("regex")
 });
@@ -80,6 +92,13 @@ pub(crate) fn find(text: &str, exclude: &[String]) -> Vec<Found> {
             })
             .filter(|(address, _)| !excluded(address));
         match named {
+            // The address the sender used, beside the one the server rewrote it to.
+            Some((address, _)) if current.is_some() && ORIGINAL_LABEL.is_match(line) => {
+                if let Some(index) = current {
+                    found[index].0 = address;
+                    found[index].1.push(line);
+                }
+            }
             Some((address, rest)) => {
                 let known = found
                     .iter()
@@ -128,12 +147,27 @@ pub(crate) fn find(text: &str, exclude: &[String]) -> Vec<Found> {
                         .to_owned();
                 }
             }
+            let address = EXPANDED_FROM
+                .captures(&diagnostic)
+                .map_or(address, |c| c["address"].to_owned());
             Found {
                 address,
                 diagnostic,
             }
         })
         .collect()
+}
+
+/// The notice up to where the returned message begins.
+pub(crate) fn notice_part(text: &str) -> &str {
+    let mut end = 0;
+    for line in text.split_inclusive('\n') {
+        if is_end(line) {
+            break;
+        }
+        end += line.len();
+    }
+    &text[..end]
 }
 
 /// Lines as one text: trimmed, joined by a space, blank ones dropped.

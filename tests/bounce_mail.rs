@@ -88,6 +88,9 @@ struct Tally {
 fn every_family_of_bounce_mail_is_read() {
     let rules = bouncegate::config::load(None).unwrap().rules;
     let mut total = Tally::default();
+    // Families by the fixtures' names (`exim-...`, `o365-...`): each must go on being read.
+    let mut read_families = std::collections::BTreeSet::new();
+    let mut unread_families = Vec::new();
     for set in SETS {
         let mut tally = Tally::default();
         let mut by_file: BTreeMap<String, Vec<Row>> = BTreeMap::new();
@@ -113,12 +116,15 @@ fn every_family_of_bounce_mail_is_read() {
                             .events
                             .iter()
                             .find(|e| e.address.eq_ignore_ascii_case(&row.recipient));
+                        let family = file.split(['-', '.']).next().unwrap_or_default();
                         let Some(event) = event else {
                             tally
                                 .misses
                                 .push(format!("{file}: no event for {}", row.recipient));
+                            unread_families.push(format!("{set}/{family}"));
                             continue;
                         };
+                        read_families.insert(format!("{set}/{family}"));
                         tally.found += 1;
                         if row.reply != "-" {
                             tally.reply_stated += 1;
@@ -230,6 +236,16 @@ fn every_family_of_bounce_mail_is_read() {
         total.others_right += tally.others_right;
     }
     report("all", &total);
+    println!("families read: {read_families:?}");
+    assert!(
+        unread_families.is_empty(),
+        "a recipient of these families was not read: {unread_families:?}"
+    );
+    assert!(
+        read_families.len() >= 40,
+        "families read: {}",
+        read_families.len()
+    );
     let share = |right: usize, of: usize| right as f64 / of.max(1) as f64;
     assert!(total.bounces >= 100, "the sets lost their rows");
     assert!(

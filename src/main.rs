@@ -539,8 +539,12 @@ fn run_import(args: ImportArgs) -> Result<u8, Error> {
             problem.problem
         ));
     }
+    let auto_replies = match summary.auto_replies {
+        0 => String::new(),
+        n => format!("; {n} auto-replies left out"),
+    };
     out.push_str(&format!(
-        "{}: {} events from {} files: {} appended, {} already there\n",
+        "{}: {} events from {} files: {} appended, {} already there{auto_replies}\n",
         args.out.display(),
         summary.events,
         summary.files,

@@ -386,3 +386,33 @@ fn history_import_writes_what_it_decided_and_upgrades_an_old_file() {
     );
     assert_eq!(lines.len(), 4, "ann@ was there already: {written}");
 }
+
+/// Bounce mails without a delivery-status part: Exim's own notice is read (recipient, reply,
+/// command, family), and an auto-reply is recognised, counted and left out, never an error.
+#[test]
+fn history_import_reads_a_mail_servers_notice_and_leaves_out_auto_replies() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mail-import");
+    std::fs::create_dir(root.join("mail")).unwrap();
+    for name in ["exim.eml", "vacation.eml"] {
+        std::fs::copy(source.join(name), root.join("mail").join(name)).unwrap();
+    }
+    let output = bouncegate(root, &["history", "import", "mail", "--out", "out.csv"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert_eq!(
+        stdout,
+        "out.csv: 1 events from 2 files: 1 appended, 0 already there; 1 auto-replies left out\n"
+    );
+    let written = std::fs::read_to_string(root.join("out.csv")).unwrap();
+    let row = written.lines().nth(1).unwrap();
+    assert!(
+        row.starts_with("ann.gone@gmail.com,2026-03-02T09:14:00Z,550,5.1.1,"),
+        "{row}"
+    );
+    assert!(
+        row.ends_with(",exim,Action: failed,,userunknown,suppress,recipient-unknown,rcpt"),
+        "{row}"
+    );
+}

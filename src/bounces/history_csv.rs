@@ -40,6 +40,8 @@ pub struct ImportSummary {
     pub events: usize,
     pub appended: usize,
     pub already_there: usize,
+    /// Auto-replies among the bounce mails: recognised, and not imported.
+    pub auto_replies: usize,
     pub problems: Vec<HistoryProblem>,
 }
 
@@ -57,7 +59,13 @@ pub fn import(
     let mut summary = ImportSummary::default();
     let mut rows = Vec::new();
     for path in files {
-        let (rows_read, events, problems) = history::read_file(path, rules, options);
+        let history::FileRead {
+            rows: rows_read,
+            events,
+            problems,
+            auto_replies,
+        } = history::read_file(path, rules, options);
+        summary.auto_replies += auto_replies;
         summary.files += 1;
         let whole_file_said = problems.iter().any(|problem| problem.whole_file);
         summary.problems.extend(problems);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::{Event, HistoryOptions, HistoryProblem, HistoryRowProblem, RawBounce};
+use super::{Event, FileRead, HistoryOptions, HistoryProblem, HistoryRowProblem, RawBounce};
 use super::{classify_bounce, sort_out, unreadable};
 use crate::bounces::classify::RuleSet;
 use crate::bounces::codes::{self, EnhancedCode, ReplyCode};
@@ -129,7 +129,7 @@ pub(super) fn read(
     bytes: &[u8],
     rules: &RuleSet,
     options: HistoryOptions,
-) -> (usize, Vec<Event>, Vec<HistoryProblem>) {
+) -> FileRead {
     let whole = |problem: InputProblem| unreadable(file.clone(), problem);
     let bytes = match table::decode_prelude(bytes) {
         Ok(bytes) => bytes,
@@ -204,7 +204,12 @@ pub(super) fn read(
         })
         .collect();
     let events = sort_out(file, results, &mut problems);
-    (rows_read, events, problems)
+    FileRead {
+        rows: rows_read,
+        events,
+        problems,
+        auto_replies: 0,
+    }
 }
 
 fn find_columns(header: &Record<'_>) -> Result<Columns, InputProblem> {

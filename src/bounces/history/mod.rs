@@ -240,7 +240,7 @@ struct RawBounce<'a> {
 
 /// Read and classify every history file, in parallel, and sum the events up per address.
 pub fn load(files: &[PathBuf], rules: &RuleSet, options: HistoryOptions) -> History {
-    let per_file: Vec<(usize, Vec<Event>, Vec<HistoryProblem>)> = files
+    let per_file: Vec<FileRead> = files
         .par_iter()
         .map(|path| read_file(path, rules, options))
         .collect();
@@ -249,11 +249,11 @@ pub fn load(files: &[PathBuf], rules: &RuleSet, options: HistoryOptions) -> Hist
         ..History::default()
     };
     let latest = options.latest_time();
-    for (rows, events, problems) in per_file {
-        history.events_read += rows;
-        history.events_used += events.len();
-        history.problems.extend(problems);
-        for event in events {
+    for read in per_file {
+        history.events_read += read.rows;
+        history.events_used += read.events.len();
+        history.problems.extend(read.problems);
+        for event in read.events {
             add_event(&mut history, event, latest);
         }
     }
@@ -290,12 +290,18 @@ fn add_event(history: &mut History, event: Event, latest: UnixSeconds) {
     }
 }
 
-/// Read one history file of any known format: its rows read, events and problems.
-pub fn read_file(
-    path: &Path,
-    rules: &RuleSet,
-    options: HistoryOptions,
-) -> (usize, Vec<Event>, Vec<HistoryProblem>) {
+/// One history file read: its rows read, events, problems, and the auto-replies among its
+/// bounce mails (recognised and left out).
+#[derive(Default)]
+pub struct FileRead {
+    pub rows: usize,
+    pub events: Vec<Event>,
+    pub problems: Vec<HistoryProblem>,
+    pub auto_replies: usize,
+}
+
+/// Read one history file of any known format.
+pub fn read_file(path: &Path, rules: &RuleSet, options: HistoryOptions) -> FileRead {
     let file: Arc<Path> = Arc::from(path);
     let whole = |problem: InputProblem| unreadable(file.clone(), problem);
     let bytes = match std::fs::read(path) {
@@ -329,14 +335,17 @@ pub fn read_file(
 }
 
 /// A file that could not be read at all: no rows, no events, one whole-file problem.
-fn unreadable(file: Arc<Path>, problem: InputProblem) -> (usize, Vec<Event>, Vec<HistoryProblem>) {
+fn unreadable(file: Arc<Path>, problem: InputProblem) -> FileRead {
     let problem = HistoryProblem {
         file,
         line: 1,
         problem: HistoryRowProblem::BadInput { problem },
         whole_file: true,
     };
-    (0, Vec::new(), vec![problem])
+    FileRead {
+        problems: vec![problem],
+        ..FileRead::default()
+    }
 }
 
 /// The events read, and the problems in line order, with undated soft bounces said.
@@ -392,7 +401,7 @@ fn read_imported(
     import_options: &ImportOptions,
     rules: &RuleSet,
     options: HistoryOptions,
-) -> (usize, Vec<Event>, Vec<HistoryProblem>) {
+) -> FileRead {
     let imported = match import::import(bytes, source, import_options) {
         Ok(imported) => imported,
         Err(error) => {
@@ -405,7 +414,10 @@ fn read_imported(
                 },
                 whole_file: true,
             };
-            return (0, Vec::new(), vec![problem]);
+            return FileRead {
+                problems: vec![problem],
+                ..FileRead::default()
+            };
         }
     };
     let mut problems: Vec<HistoryProblem> = imported
@@ -447,7 +459,12 @@ fn read_imported(
         })
         .collect();
     let events = sort_out(file, results, &mut problems);
-    (rows, events, problems)
+    FileRead {
+        rows,
+        events,
+        problems,
+        auto_replies: imported.auto_replies,
+    }
 }
 
 /// A sender's note that it will try again (a Postfix deferral, a SendGrid `deferred` event, a

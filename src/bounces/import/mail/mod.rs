@@ -56,11 +56,13 @@ pub(crate) fn read(entity: &Entity<'_>, line: u64, out: &mut Imported) -> Kind {
         .unwrap_or_default()
         .to_ascii_lowercase();
     let words = format!("{subject}\n{}", notice.text.to_ascii_lowercase());
-    let family = families::detect(&from, &words)
-        .or_else(|| notice.header("x-failed-recipients").map(|_| "exim"));
-    if family.is_none() && is_auto_reply(&notice, &subject) {
+    // An auto-reply from a provider's user is not the provider's bounce; a bounce marked
+    // auto-replied (Exim marks its own) comes from a mailer daemon or says it failed.
+    if is_auto_reply(&notice, &subject) && !looks_bounced(&from, &subject) {
         return Kind::AutoReply;
     }
+    let family = families::detect(&from, &words)
+        .or_else(|| notice.header("x-failed-recipients").map(|_| "exim"));
     let Some(family) =
         family.or_else(|| looks_bounced(&from, &subject).then_some(families::GENERIC))
     else {

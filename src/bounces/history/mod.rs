@@ -130,7 +130,8 @@ pub struct History {
     pub problems: Vec<HistoryProblem>,
 }
 
-/// The history files under the given paths (directories are walked for `.csv` files).
+/// The history files under the given paths (directories are walked for history files, see
+/// `is_history_file`).
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     for path in paths {
@@ -180,7 +181,16 @@ fn is_history_file(path: &Path) -> bool {
                 .iter()
                 .any(|known| ext.eq_ignore_ascii_case(known))
         });
-    by_extension || name.starts_with("mail.log") || name.starts_with("maillog") || name == "mbox"
+    // A maildir keeps each mail as a file without an extension under `cur/` or `new/`.
+    let in_maildir = path
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|dir| dir == "cur" || dir == "new");
+    by_extension
+        || in_maildir
+        || name.starts_with("mail.log")
+        || name.starts_with("maillog")
+        || name == "mbox"
 }
 
 /// A history row read and classified, before it is summed up.
@@ -578,6 +588,23 @@ fn classify_bounce(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_directory_walk_takes_history_files_and_maildir_mails() {
+        for (path, taken) in [
+            ("bounces/history.csv", true),
+            ("bounces/mail.log.1", true),
+            ("bounces/returned.eml", true),
+            ("Maildir/cur/1733390000.M1P2.mx:2,S", true),
+            ("Maildir/new/1733390001.M2P2.mx", true),
+            ("Maildir/tmp/1733390002.M3P2.mx", false),
+            ("bounces/README", false),
+            ("bounces/.hidden.csv", false),
+            ("bounces/old.csv.gz", false),
+        ] {
+            assert_eq!(is_history_file(Path::new(path)), taken, "{path}");
+        }
+    }
 
     fn evidence(time: i64) -> Evidence {
         Evidence {

@@ -61,6 +61,19 @@ pub enum Verdict {
     BadInput,
 }
 
+impl Verdict {
+    /// Bad input wins; else any error fails the list.
+    pub(crate) fn of(bad_input: bool, findings: &[Finding]) -> Verdict {
+        if bad_input {
+            Verdict::BadInput
+        } else if findings.iter().any(|f| f.severity == Severity::Error) {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        }
+    }
+}
+
 /// The gate's word on one list.
 #[derive(Debug, Clone, Serialize)]
 pub struct ListReport {
@@ -498,13 +511,7 @@ pub fn judge(
     }
 
     findings.sort_by_key(|f| (f.line.unwrap_or(u64::MAX), f.reason.rank()));
-    let verdict = if bad_input {
-        Verdict::BadInput
-    } else if findings.iter().any(|f| f.severity == Severity::Error) {
-        Verdict::Fail
-    } else {
-        Verdict::Pass
-    };
+    let verdict = Verdict::of(bad_input, &findings);
     ListReport {
         path: file,
         verdict,

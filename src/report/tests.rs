@@ -23,16 +23,10 @@ fn list(path: &str, addresses: &[&str], bouncing: &[&str], findings: Vec<Finding
         .map(|(index, address)| ((*address).into(), index as u64 + 1))
         .collect();
     let bouncing_keys: KeySet = bouncing.iter().map(|address| (*address).into()).collect();
-    let verdict = if findings
+    let bad_input = findings
         .iter()
-        .any(|f| matches!(f.reason, Reason::BadInput { .. }))
-    {
-        Verdict::BadInput
-    } else if findings.iter().any(|f| f.severity == Severity::Error) {
-        Verdict::Fail
-    } else {
-        Verdict::Pass
-    };
+        .any(|f| matches!(f.reason, Reason::BadInput { .. }));
+    let verdict = Verdict::of(bad_input, &findings);
     ListReport {
         path: Arc::from(Path::new(path)),
         verdict,

@@ -1,10 +1,11 @@
 //! Delivery status notifications (RFC 3464) as one message (.eml) or an mbox of them: the
 //! `message/delivery-status` part of a `multipart/report`, per-recipient blocks with
 //! `Final-Recipient`, `Action`, `Status`, `Diagnostic-Code` (folded lines unfolded) and
-//! `Last-Attempt-Date`. `failed` and `delayed` recipients are events; `delivered`, `relayed`
-//! and `expanded` are skipped, and so are messages of an mbox that are not reports (an
-//! auto-reply). A file that is only the delivery-status text (starting with `Reporting-MTA:` or
-//! `Final-Recipient:`) is read as one.
+//! `Last-Attempt-Date` (the address the sender used, `Original-Recipient`, when it is one).
+//! `failed` and `delayed` recipients are events, completed from the notice beside the part;
+//! `delivered`, `relayed` and `expanded` are skipped. A message without the part is read by
+//! `mail` (a mail system's own notice, a complaint, an auto-reply). A file that is only the
+//! delivery-status text (starting with `Reporting-MTA:` or `Final-Recipient:`) is read as one.
 //!
 //! The time is `Last-Attempt-Date`, else the message's `Date:`, else `Arrival-Date`.
 

@@ -1,7 +1,8 @@
 //! Bounce histories as the sending services and mail servers record them: SendGrid (CSV
 //! export, suppression API JSON, event webhook), Mailgun (events and bounces API), Amazon SES
 //! (SNS or plain notifications, event publishing), Postmark (bounces API), Postfix mail logs and
-//! delivery status notifications (RFC 3464, as an .eml or an mbox).
+//! bounce mails (as an .eml, an mbox or a maildir's files): delivery status notifications
+//! (RFC 3464), the notices of mail servers and providers, feedback reports.
 //!
 //! [`detect`] tells the format from the content (never from the file name); [`import`] reads
 //! it into [`ImportedEvent`]s: one per bounced recipient, with the codes and the diagnostic text
@@ -258,7 +259,7 @@ pub enum ImportError {
     },
     /// For the caller: the content is none of these formats and not a generic history CSV.
     #[error(
-        "is in no known bounce format: tried SendGrid (CSV, JSON, event webhook), Mailgun (events, bounces), Amazon SES (SNS, plain, event publishing; one object, an array or JSON lines), Postmark, Postfix log, delivery status notification (.eml, mbox); the generic CSV needs a header naming the address and a code or a diagnostic"
+        "is in no known bounce format: tried SendGrid (CSV, JSON, event webhook), Mailgun (events, bounces), Amazon SES (SNS, plain, event publishing; one object, an array or JSON lines), Postmark, Postfix log, bounce mail (.eml, mbox); the generic CSV needs a header naming the address and a code or a diagnostic"
     )]
     UnknownFormat,
 }

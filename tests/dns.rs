@@ -226,28 +226,9 @@ fn each_mx_host_is_resolved_once_however_many_domains_share_it() {
 }
 
 fn run_binary(dir: &Path, nameserver: SocketAddr, extra: &[&str]) -> (Option<i32>, Value, String) {
-    let server = nameserver.to_string();
-    let mut args = vec![
-        "check",
-        "list.csv",
-        "--nameserver",
-        &server,
-        "--dns-timeout",
-        "0.5",
-        "--dns-attempts",
-        "0",
-        "--format",
-        "json",
-    ];
+    let mut args = vec!["list.csv"];
     args.extend(extra);
-    let output = support::bin::bouncegate()
-        .args(&args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
-    (output.status.code(), report, stderr)
+    support::bin::check_json(dir, nameserver, &args)
 }
 
 fn write_list(dir: &Path) {

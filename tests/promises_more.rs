@@ -4,15 +4,15 @@
 //! would fail if the option, input or key it names were ignored.
 
 mod support {
+    pub mod action;
     pub mod bin;
     pub mod dns_server;
     pub mod git;
 }
 
-use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -767,25 +767,8 @@ mx.mail  IN A   93.184.216.34
 fn check_json(dir: &Path, rules: &str, server: SocketAddr, list: &str) -> (Option<i32>, Value) {
     std::fs::write(dir.join("rules.yaml"), rules).unwrap();
     std::fs::write(dir.join("list.csv"), list).unwrap();
-    let server = server.to_string();
-    let output = support::bin::run(
-        dir,
-        &[
-            "check",
-            "list.csv",
-            "--nameserver",
-            &server,
-            "--dns-timeout",
-            "0.5",
-            "--dns-attempts",
-            "0",
-            "--format",
-            "json",
-        ],
-    );
-    let report = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&output.stderr)));
-    (output.status.code(), report)
+    let (code, report, _) = support::bin::check_json(dir, server, &["list.csv"]);
+    (code, report)
 }
 
 /// (code, severity) of every finding of the first list.
@@ -839,96 +822,9 @@ fn severity_implicit_mx_sets_the_level_of_implicit_mx() {
 // bash with the env its `env:` mapping gives, in a simulated GitHub environment, with the
 // binary this suite built.
 
-struct ActionRun {
-    /// RUNNER_TEMP, kept while the report is read.
-    temp: tempfile::TempDir,
-    status: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl ActionRun {
-    fn report(&self) -> Value {
-        let path = self.temp.path().join("bouncegate-report.json");
-        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-    }
-}
-
-/// Replace each `${{ name }}` with its value in `context`.
-fn evaluate(text: &str, context: &HashMap<String, String>) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${{") {
-        out.push_str(&rest[..start]);
-        let end = rest[start..].find("}}").expect("closed expression") + start;
-        let name = rest[start + 3..end].trim();
-        out.push_str(
-            context
-                .get(name)
-                .unwrap_or_else(|| panic!("the simulation does not know {name}")),
-        );
-        rest = &rest[end + 2..];
-    }
-    out.push_str(rest);
-    out
-}
-
-fn run_action(repo: &Path, inputs: &[(&str, &str)]) -> ActionRun {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/action.yml")).unwrap();
-    let action: Value = serde_saphyr::from_str(&text).expect("action.yml parses");
-    let temp = tempfile::tempdir().unwrap();
-    let bin_root = temp.path().join("bin-root");
-    std::fs::create_dir_all(bin_root.join("bin")).unwrap();
-    std::os::unix::fs::symlink(support::bin::path(), bin_root.join("bin/bouncegate")).unwrap();
-
-    let mut context: HashMap<String, String> = HashMap::new();
-    for (name, spec) in action["inputs"].as_object().unwrap() {
-        let default = spec["default"].as_str().unwrap_or_default().to_owned();
-        context.insert(format!("inputs.{name}"), default);
-    }
-    for (name, value) in inputs {
-        context.insert(format!("inputs.{name}"), (*value).to_owned());
-    }
-    context.insert(
-        "steps.key.outputs.bin".into(),
-        bin_root.display().to_string(),
-    );
-    context.insert("github.event.pull_request.base.sha".into(), String::new());
-
-    let step = action["runs"]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|step| step["id"] == "check")
-        .expect("the step that checks the lists");
-    let script = temp.path().join("check.sh");
-    std::fs::write(&script, step["run"].as_str().unwrap()).unwrap();
-    let directory = repo.join(evaluate(
-        step["working-directory"].as_str().unwrap(),
-        &context,
-    ));
-    let mut command = Command::new("bash");
-    command
-        .args(["--noprofile", "--norc", "-eo", "pipefail"])
-        .arg(&script)
-        .current_dir(directory)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap())
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_OUTPUT", temp.path().join("output"))
-        .env("GITHUB_STEP_SUMMARY", temp.path().join("summary"))
-        .env("GITHUB_WORKSPACE", repo)
-        .env("RUNNER_TEMP", temp.path());
-    for (name, value) in step["env"].as_object().unwrap() {
-        command.env(name, evaluate(value.as_str().unwrap(), &context));
-    }
-    let output = command.output().unwrap();
-    ActionRun {
-        temp,
-        status: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+/// The action's steps in `repo`, outside a pull request.
+fn run_action(repo: &Path, inputs: &[(&str, &str)]) -> support::action::Run {
+    support::action::run(repo, inputs, None)
 }
 
 /// A repository whose list holds an address on a domain the fixture zone says does not exist,
@@ -952,7 +848,7 @@ fn action_offline_checks_no_domain() {
     let server = dns_server::serve(&[&dns_server::fixture_zone()]);
     let repo = dns_repo(server.addr);
     let run = run_action(repo.path(), &[("offline", "true")]);
-    assert_eq!(run.status, Some(0), "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.status, 0, "{}", run.log);
     assert_eq!(run.report()["dns"]["checked"], false);
     assert!(!repo.path().join(".bouncegate/dns-cache.json").exists());
 }
@@ -963,7 +859,7 @@ fn action_dns_cache_keeps_the_answers_in_the_file_named() {
     let server = dns_server::serve(&[&dns_server::fixture_zone()]);
     let repo = dns_repo(server.addr);
     let run = run_action(repo.path(), &[("dns-cache", "cache/dns.json")]);
-    assert_eq!(run.status, Some(1), "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.status, 1, "{}", run.log);
     let stored: Value =
         serde_json::from_slice(&std::fs::read(repo.path().join("cache/dns.json")).unwrap())
             .unwrap();
@@ -989,7 +885,7 @@ fn action_changed_since_checks_only_the_changed_lists() {
     git(root, &["add", "."]);
     git(root, &["commit", "-qm", "import"]);
     let run = run_action(root, &[("offline", "true"), ("changed-since", "main")]);
-    assert_eq!(run.status, Some(0), "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.status, 0, "{}", run.log);
     let report = run.report();
     assert_eq!(report["scope"]["lists_changed"], 1, "{report}");
     assert_eq!(report["scope"]["lists_unchanged"], 1, "{report}");
@@ -1002,7 +898,7 @@ fn action_format_json_prints_the_json_report() {
     std::fs::create_dir(dir.path().join("lists")).unwrap();
     std::fs::write(dir.path().join("lists/a.csv"), "email\nann@gmail.com\n").unwrap();
     let run = run_action(dir.path(), &[("offline", "true"), ("format", "json")]);
-    assert_eq!(run.status, Some(0), "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.status, 0, "{}", run.log);
     let printed: Value =
         serde_json::from_str(&run.stdout).unwrap_or_else(|error| panic!("{error}: {}", run.stdout));
     assert_eq!(printed["schema_version"], 2);

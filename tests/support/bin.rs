@@ -6,8 +6,11 @@
 
 #![allow(dead_code)] // each test binary uses what it needs
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Output};
+
+use serde_json::Value;
 
 /// `bouncegate`, in a cleared environment.
 pub fn bouncegate() -> Command {
@@ -23,6 +26,36 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .output()
         .expect("start bouncegate")
+}
+
+/// Run `bouncegate check ARGS --format json` in `dir` against the name server at
+/// `nameserver` (half a second per query, no retry: a test's server answers at once or never);
+/// its exit code, JSON report and stderr. Panics when stdout is not a report.
+pub fn check_json(
+    dir: &Path,
+    nameserver: SocketAddr,
+    args: &[&str],
+) -> (Option<i32>, Value, String) {
+    let nameserver = nameserver.to_string();
+    let output = bouncegate()
+        .arg("check")
+        .args(args)
+        .args([
+            "--nameserver",
+            &nameserver,
+            "--dns-timeout",
+            "0.5",
+            "--dns-attempts",
+            "0",
+        ])
+        .args(["--format", "json"])
+        .current_dir(dir)
+        .output()
+        .expect("start bouncegate");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let report =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| panic!("{error}: {stderr}"));
+    (output.status.code(), report, stderr)
 }
 
 /// Run a shell command line on a real terminal (util-linux `script` makes the pty), in a

@@ -4,6 +4,7 @@
 //! bounce and the days of its counted soft bounces. The policy (thresholds, window) is applied
 //! later, by the gate. A row that can't be read is a [`HistoryProblem`], never dropped silently.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -310,18 +311,41 @@ pub struct FileRead {
     pub auto_replies: usize,
 }
 
+/// How much of a file is read to tell an mbox, which is streamed, from the rest, which is
+/// read whole.
+const HEAD_BYTES: u64 = 64 * 1024;
+
 /// Read one history file of any known format.
 pub fn read_file(path: &Path, rules: &RuleSet, options: HistoryOptions) -> FileRead {
     let file: Arc<Path> = Arc::from(path);
-    let whole = |problem: InputProblem| unreadable(file.clone(), problem);
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            return whole(InputProblem::Unreadable {
+    let whole = |error: std::io::Error| {
+        unreadable(
+            file.clone(),
+            InputProblem::Unreadable {
                 detail: error.to_string(),
-            });
-        }
+            },
+        )
     };
+    let mut handle = match std::fs::File::open(path) {
+        Ok(handle) => handle,
+        Err(error) => return whole(error),
+    };
+    let mut bytes = Vec::new();
+    if let Err(error) = (&mut handle).take(HEAD_BYTES).read_to_end(&mut bytes) {
+        return whole(error);
+    }
+    // An mbox may be any size: it is read a batch of messages at a time.
+    if matches!(options.format, None | Some(Source::Dsn)) && import::is_mbox(&bytes) {
+        return read_mbox(
+            &file,
+            std::io::Cursor::new(bytes).chain(handle),
+            rules,
+            options,
+        );
+    }
+    if let Err(error) = handle.read_to_end(&mut bytes) {
+        return whole(error);
+    }
     // A generic history CSV is read as one, even when a provider's export would also fit
     // its header or a cell quotes a mail log line; the providers' formats come next.
     let detected = match options.format {
@@ -412,42 +436,82 @@ fn read_imported(
     rules: &RuleSet,
     options: HistoryOptions,
 ) -> FileRead {
-    let imported = match import::import(bytes, source, import_options) {
-        Ok(imported) => imported,
-        Err(error) => {
-            let problem = HistoryProblem {
+    match import::import(bytes, source, import_options) {
+        Ok(imported) => {
+            let mut classified = Classified::default();
+            classified.add(file, imported, rules, options);
+            classified.finish(file)
+        }
+        Err(error) => FileRead {
+            problems: vec![import_failed(file, source, &error)],
+            ..FileRead::default()
+        },
+    }
+}
+
+/// An mbox, streamed: each batch of messages is classified as it comes.
+fn read_mbox(
+    file: &Arc<Path>,
+    reader: impl std::io::Read + Send,
+    rules: &RuleSet,
+    options: HistoryOptions,
+) -> FileRead {
+    let mut classified = Classified::default();
+    let result = import::import_mbox(reader, |imported| {
+        classified.add(file, imported, rules, options);
+    });
+    if let Err(error) = result {
+        classified
+            .problems
+            .push(import_failed(file, Source::Dsn, &error));
+    }
+    classified.finish(file)
+}
+
+/// The file is not the format, or could not be read to its end.
+fn import_failed(file: &Arc<Path>, source: Source, error: &import::ImportError) -> HistoryProblem {
+    HistoryProblem {
+        file: file.clone(),
+        line: error.line().unwrap_or(1),
+        problem: HistoryRowProblem::Import {
+            format: source.name(),
+            message: error.to_string(),
+        },
+        whole_file: true,
+    }
+}
+
+/// What the importers read from one file, classified by the rules, part by part.
+#[derive(Default)]
+struct Classified {
+    rows: usize,
+    results: Vec<Result<Event, HistoryProblem>>,
+    problems: Vec<HistoryProblem>,
+    auto_replies: usize,
+}
+
+impl Classified {
+    fn add(
+        &mut self,
+        file: &Arc<Path>,
+        imported: import::Imported,
+        rules: &RuleSet,
+        options: HistoryOptions,
+    ) {
+        let source = imported.source;
+        self.problems
+            .extend(imported.problems.iter().map(|problem| HistoryProblem {
                 file: file.clone(),
-                line: error.line().unwrap_or(1),
+                line: problem.line.max(1),
                 problem: HistoryRowProblem::Import {
                     format: source.name(),
-                    message: error.to_string(),
+                    message: problem.to_string(),
                 },
-                whole_file: true,
-            };
-            return FileRead {
-                problems: vec![problem],
-                ..FileRead::default()
-            };
-        }
-    };
-    let mut problems: Vec<HistoryProblem> = imported
-        .problems
-        .iter()
-        .map(|problem| HistoryProblem {
-            file: file.clone(),
-            line: problem.line.max(1),
-            problem: HistoryRowProblem::Import {
-                format: source.name(),
-                message: problem.to_string(),
-            },
-            whole_file: false,
-        })
-        .collect();
-    let rows = imported.events.len() + imported.problems.len();
-    let results: Vec<Result<Event, HistoryProblem>> = imported
-        .events
-        .par_iter()
-        .map(|event| {
+                whole_file: false,
+            }));
+        self.rows += imported.events.len() + imported.problems.len();
+        self.auto_replies += imported.auto_replies;
+        let results = imported.events.par_iter().map(|event| {
             let raw = RawBounce {
                 line: event.line,
                 address: event.address.trim(),
@@ -466,14 +530,18 @@ fn read_imported(
                 problem,
                 whole_file: false,
             })
-        })
-        .collect();
-    let events = sort_out(file, results, &mut problems);
-    FileRead {
-        rows,
-        events,
-        problems,
-        auto_replies: imported.auto_replies,
+        });
+        self.results.par_extend(results);
+    }
+
+    fn finish(mut self, file: &Arc<Path>) -> FileRead {
+        let events = sort_out(file, self.results, &mut self.problems);
+        FileRead {
+            rows: self.rows,
+            events,
+            problems: self.problems,
+            auto_replies: self.auto_replies,
+        }
     }
 }
 

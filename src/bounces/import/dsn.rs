@@ -28,7 +28,7 @@ static DELIVERY_STATUS: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
     .expect("regex")
 });
 
-fn first_line(bytes: &[u8]) -> &[u8] {
+fn first_line_of(bytes: &[u8]) -> &[u8] {
     bytes
         .split(|&b| b == b'\n')
         .find(|line| !line.trim_ascii().is_empty())
@@ -41,7 +41,7 @@ fn starts_with_ignore_case(line: &[u8], prefix: &str) -> bool {
 
 /// A file that is the delivery-status text alone.
 fn is_bare_status(bytes: &[u8]) -> bool {
-    let first = first_line(bytes);
+    let first = first_line_of(bytes);
     [
         "reporting-mta:",
         "final-recipient:",
@@ -58,7 +58,7 @@ pub(super) fn looks_like(bytes: &[u8]) -> bool {
     if is_bare_status(bytes) {
         return true;
     }
-    let first = first_line(bytes);
+    let first = first_line_of(bytes);
     if first.starts_with(b"From ") {
         return true;
     }
@@ -95,16 +95,17 @@ fn is_mail_header(bytes: &[u8]) -> bool {
     names.len() >= 2 && names.iter().any(|name| MAIL_FIELDS.contains(name))
 }
 
-/// The messages of an mbox (each after a `From ` line at the start of the file or after a
-/// blank line), or the whole file as one message; with their first lines.
-fn messages(bytes: &[u8]) -> Vec<(&[u8], u64)> {
-    if !first_line(bytes).starts_with(b"From ") {
-        return vec![(bytes, 1)];
+/// The messages of an mbox (each after a `From ` line at the start of the text or after a
+/// blank line), or the whole text as one message; with their first lines, counted from
+/// `first_line`, the line of the text's first byte.
+pub(super) fn messages(bytes: &[u8], first_line: u64) -> Vec<(&[u8], u64)> {
+    if !first_line_of(bytes).starts_with(b"From ") {
+        return vec![(bytes, first_line)];
     }
     let mut found = Vec::new();
     let mut open: Option<(usize, u64)> = None;
     let mut previous_blank = true;
-    for (line, (start, end, next)) in (1u64..).zip(mime::lines(bytes)) {
+    for (line, (start, end, next)) in (first_line..).zip(mime::lines(bytes)) {
         let raw = &bytes[start..end];
         if previous_blank && raw.starts_with(b"From ") {
             if let Some((message_start, message_line)) = open.take() {
@@ -194,36 +195,7 @@ pub(super) fn import(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError
         read_status(bytes, 1, true, None, out);
         return Ok(());
     }
-    let mut read = 0;
-    for (message, message_line) in messages(bytes) {
-        let entity = Entity::parse(message, message_line);
-        let date = entity
-            .header("date")
-            .and_then(|field| parse_rfc2822(&field.value));
-        if entity.headers.is_empty() {
-            continue;
-        }
-        read += 1;
-        match find_status(&entity, 0) {
-            Search::Found(content, line, exact) => {
-                let first_event = out.events.len();
-                read_status(&content, line, exact, date, out);
-                mail::complete(&entity, &mut out.events[first_event..]);
-            }
-            Search::NotReport => read_mail(&entity, message_line, out),
-            // A report without its delivery-status part is read as any other bounce mail;
-            // when that reads nothing, what is wrong with the report is the better message.
-            Search::Broken(line, message) => {
-                let (problems, events) = (out.problems.len(), out.events.len());
-                read_mail(&entity, message_line, out);
-                if out.problems.len() > problems && out.events.len() == events {
-                    out.problems.truncate(problems);
-                    out.problem(line, location(line, ""), message);
-                }
-            }
-        }
-    }
-    if read == 0 {
+    if import_messages(bytes, 1, out) == 0 {
         return Err(ImportError::NotFormat {
             line: 0,
             detail: "has no mail message".to_owned(),
@@ -231,6 +203,55 @@ pub(super) fn import(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError
         });
     }
     Ok(())
+}
+
+/// Read the messages of `bytes` (an mbox's whole messages, or one message), whose first line
+/// is `first_line`, in parallel, into `out` in their order; how many were messages.
+pub(super) fn import_messages(bytes: &[u8], first_line: u64, out: &mut Imported) -> usize {
+    use rayon::prelude::*;
+    let per_message: Vec<Option<Imported>> = messages(bytes, first_line)
+        .into_par_iter()
+        .map(|(message, line)| {
+            let mut read = Imported::empty(out.source);
+            import_message(message, line, &mut read).then_some(read)
+        })
+        .collect();
+    let mut read = 0;
+    for message in per_message.into_iter().flatten() {
+        read += 1;
+        out.append(message);
+    }
+    read
+}
+
+/// Read one message; false when it has no header (no message at all).
+fn import_message(message: &[u8], message_line: u64, out: &mut Imported) -> bool {
+    let entity = Entity::parse(message, message_line);
+    if entity.headers.is_empty() {
+        return false;
+    }
+    let date = entity
+        .header("date")
+        .and_then(|field| parse_rfc2822(&field.value));
+    match find_status(&entity, 0) {
+        Search::Found(content, line, exact) => {
+            let first_event = out.events.len();
+            read_status(&content, line, exact, date, out);
+            mail::complete(&entity, &mut out.events[first_event..]);
+        }
+        Search::NotReport => read_mail(&entity, message_line, out),
+        // A report without its delivery-status part is read as any other bounce mail;
+        // when that reads nothing, what is wrong with the report is the better message.
+        Search::Broken(line, message) => {
+            let (problems, events) = (out.problems.len(), out.events.len());
+            read_mail(&entity, message_line, out);
+            if out.problems.len() > problems && out.events.len() == events {
+                out.problems.truncate(problems);
+                out.problem(line, location(line, ""), message);
+            }
+        }
+    }
+    true
 }
 
 /// A message without a delivery-status part: a bounce in a mail system's own words, a

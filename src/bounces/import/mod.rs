@@ -25,6 +25,7 @@ mod dsn;
 mod json;
 mod mail;
 mod mailgun;
+mod mbox;
 mod mime;
 mod postfix;
 mod postmark;
@@ -32,6 +33,7 @@ mod sendgrid;
 mod ses;
 
 pub use detect::detect;
+pub use mbox::{import_mbox, is_mbox};
 
 /// Longest diagnostic text kept per event, in bytes; the rest is cut at a character boundary.
 pub const MAX_TEXT_BYTES: usize = 4096;
@@ -226,6 +228,25 @@ pub struct Imported {
 }
 
 impl Imported {
+    /// Nothing read yet.
+    pub fn empty(source: Source) -> Imported {
+        Imported {
+            source,
+            events: Vec::new(),
+            problems: Vec::new(),
+            skipped: 0,
+            auto_replies: 0,
+        }
+    }
+
+    /// Add what another part of the same file gave, after what this one holds.
+    fn append(&mut self, other: Imported) {
+        self.events.extend(other.events);
+        self.problems.extend(other.problems);
+        self.skipped += other.skipped;
+        self.auto_replies += other.auto_replies;
+    }
+
     fn problem(&mut self, line: u64, location: String, message: String) {
         self.problems.push(ImportProblem {
             line,
@@ -257,6 +278,9 @@ pub enum ImportError {
         detail: String,
         expected: &'static str,
     },
+    /// Reading the file failed part way (an mbox is read as it streams).
+    #[error("could not be read past line {line}: {detail}")]
+    Unreadable { line: u64, detail: String },
     /// For the caller: the content is none of these formats and not a generic history CSV.
     #[error(
         "is in no known bounce format: tried SendGrid (CSV, JSON, event webhook), Mailgun (events, bounces), Amazon SES (SNS, plain, event publishing; one object, an array or JSON lines), Postmark, Postfix log, bounce mail (.eml, mbox); the generic CSV needs a header naming the address and a code or a diagnostic"
@@ -268,7 +292,11 @@ impl ImportError {
     /// The line the error is at, when it is at one.
     pub fn line(&self) -> Option<u64> {
         match self {
-            ImportError::Json { line, .. } | ImportError::NotFormat { line, .. } if *line > 0 => {
+            ImportError::Json { line, .. }
+            | ImportError::NotFormat { line, .. }
+            | ImportError::Unreadable { line, .. }
+                if *line > 0 =>
+            {
                 Some(*line)
             }
             _ => None,
@@ -298,13 +326,7 @@ pub fn import(
         Err(crate::table::InputProblem::Utf16) => return Err(ImportError::Utf16 { expected }),
         Err(_) => return Err(ImportError::Empty { expected }),
     };
-    let mut out = Imported {
-        source,
-        events: Vec::new(),
-        problems: Vec::new(),
-        skipped: 0,
-        auto_replies: 0,
-    };
+    let mut out = Imported::empty(source);
     match source {
         Source::SendgridCsv => sendgrid::import_csv(&bytes, &mut out)?,
         Source::SendgridJson => sendgrid::import_json(&bytes, &mut out)?,

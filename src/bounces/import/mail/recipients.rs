@@ -17,10 +17,12 @@ const MAX_LINES: usize = 40;
 /// An address as bounces write them (ASCII; a Unicode local part is rare in bounces).
 const ADDRESS: &str = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+";
 
-/// A line that starts with an address, maybe after a bullet or a label.
+/// A line that starts with an address, maybe after a bullet or a label. A label ends at a
+/// colon, a space or the address's bracket: `user0@example.org` is an address, not the label
+/// "user" before `0@example.org`.
 static AT_START: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r#"(?i)^\s*(?:[-*>•]+\s*)?(?P<label>(?:final-|original-)?recipient(?:\s+address)?|original\s+address|failed\s+recipient|address|user|unknown\s+user|宛先|宛て先|あて先|受信者|empfänger|destinataire|получатель)?\s*:?\s*(?:rfc822\s*;\s*)?"?<?(?P<address>{ADDRESS})>?"?:?(?P<rest>.*)$"#
+        r#"(?i)^\s*(?:[-*>•]+\s*)?(?:(?P<label>(?:final-|original-)?recipient(?:\s+address)?|original\s+address|failed\s+recipient|address|user|unknown\s+user|宛先|宛て先|あて先|受信者|empfänger|destinataire|получатель)(?:\s*[:：]|\s|[<"])\s*)?(?:rfc822\s*;\s*)?"?<?(?P<address>{ADDRESS})>?"?:?(?P<rest>.*)$"#
     ))
     .expect("regex")
 });
@@ -240,6 +242,32 @@ mod tests {
             found(exim),
             [("ann@example.org".to_owned(), "550 no such user".to_owned())]
         );
+    }
+
+    /// A local part that starts with a label's word is the address, not a label before it.
+    #[test]
+    fn a_label_word_at_the_start_of_a_local_part_is_not_a_label() {
+        for (line, address) in [
+            ("  user0@example.org", "user0@example.org"),
+            ("  addressbook@example.org", "addressbook@example.org"),
+            ("  recipients@example.org", "recipients@example.org"),
+            ("User: ann@example.org", "ann@example.org"),
+            ("Recipient address: <ann@example.org>", "ann@example.org"),
+            (
+                "Original-Recipient: rfc822;ann@example.org",
+                "ann@example.org",
+            ),
+            ("宛先：ann@example.org", "ann@example.org"),
+            ("user<ann@example.org>", "ann@example.org"),
+        ] {
+            let text = format!("{line}\n    550 no such user\n");
+            let read = found(&text);
+            assert_eq!(
+                read.first().map(|(a, _)| a.as_str()),
+                Some(address),
+                "{line}"
+            );
+        }
     }
 
     #[test]

@@ -35,6 +35,19 @@ pub enum Level {
     Off,
 }
 
+/// What a complaint (a feedback report: the recipient marked a mail as spam) does to the
+/// address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ComplaintPolicy {
+    /// An error that fails the gate, and `fix` removes the address.
+    Suppress,
+    /// A warning on the address's line.
+    Warn,
+    /// Not reported.
+    Ignore,
+}
+
 /// A bounce rate between 0 and 1.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
 #[serde(transparent)]
@@ -146,6 +159,9 @@ pub struct PolicyFile {
     /// Count addresses on domains that could not be checked (dns-unknown) in the bounce rate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unknown_counts_as_bounce: Option<bool>,
+    /// What a complaint in the history does to the address: suppress, warn or ignore.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complaints: Option<ComplaintPolicy>,
 }
 
 /// A name server: an IP address, with a port when it is not 53 (`192.0.2.53:5353`, `[::1]:53`).
@@ -289,6 +305,7 @@ pub struct Policy {
     pub implicit_mx: Level,
     pub fail_on_unknown: bool,
     pub unknown_counts_as_bounce: bool,
+    pub complaints: ComplaintPolicy,
 }
 
 /// Everything rules.yaml decides, after layering the user's file over the default.
@@ -447,6 +464,7 @@ fn resolve_policy(file: PolicyFile) -> Policy {
         implicit_mx: severity.implicit_mx.unwrap_or(Level::Warning),
         fail_on_unknown: fail.unknown.unwrap_or(false),
         unknown_counts_as_bounce: file.unknown_counts_as_bounce.unwrap_or(false),
+        complaints: file.complaints.unwrap_or(ComplaintPolicy::Warn),
     }
 }
 

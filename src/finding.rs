@@ -51,6 +51,8 @@ pub enum Reason {
         window_days: u32,
         latest: Evidence,
     },
+    /// The history holds a complaint (a feedback report) from the address.
+    Complaint { evidence: Evidence },
     /// The same address appears earlier in the list.
     Duplicate { first_line: u64 },
     /// The cell has whitespace around the address.
@@ -87,6 +89,7 @@ impl Reason {
             Reason::Domain { verdict, .. } => verdict.code(),
             Reason::HistoricHard { .. } => "historic-hard",
             Reason::RepeatedSoft { .. } => "repeated-soft",
+            Reason::Complaint { .. } => "complaint",
             Reason::Duplicate { .. } => "duplicate",
             Reason::Whitespace => "whitespace",
             Reason::EmptyCell => "empty-cell",
@@ -106,7 +109,7 @@ impl Reason {
             Reason::PredictedHard { .. } => 2,
             Reason::Domain { verdict, .. } if verdict.is_predicted_hard() => 2,
             Reason::Domain { .. } => 6,
-            Reason::RepeatedSoft { .. } => 3,
+            Reason::RepeatedSoft { .. } | Reason::Complaint { .. } => 3,
             Reason::BounceRate { .. } | Reason::AddedBounceRate { .. } => 4,
             Reason::SenderBlocks { .. } => 5,
             Reason::HistoryRow { .. } => 6,
@@ -212,6 +215,16 @@ impl Finding {
                 latest.time.map(format_day).unwrap_or_default(),
                 latest.summary()
             ),
+            Reason::Complaint { evidence } => {
+                let when = evidence
+                    .time
+                    .map_or_else(String::new, |t| format!(" on {}", format_day(t)));
+                format!(
+                    "{address} complained{when} (a feedback report; {}:{}): stop mailing it",
+                    evidence.file.display(),
+                    evidence.line
+                )
+            }
             Reason::Duplicate { first_line } => {
                 format!("{address} is already on line {first_line}: remove one of the two")
             }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::bounces::history::format_day;
 use crate::error::Error;
-use crate::finding::{Finding, Reason};
+use crate::finding::{Finding, Reason, Severity};
 use crate::gate::Verdict;
 use crate::lists::{self, ReadOptions};
 use crate::report::Report;
@@ -85,6 +85,14 @@ fn removals_of(finding: &Finding, scope: Scope) -> Vec<Removal> {
             finding.line,
             format!("soft-bounced on {days} days, last: {}", latest.summary()),
             latest.time.map(format_day),
+        )
+        .into_iter()
+        .collect(),
+        // `policy.complaints: suppress` makes a complaint an error: removed like a bounce.
+        Reason::Complaint { evidence } if finding.severity == Severity::Error => at(
+            finding.line,
+            format!("complained ({}:{})", evidence.file.display(), evidence.line),
+            evidence.time.map(format_day),
         )
         .into_iter()
         .collect(),

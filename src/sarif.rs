@@ -202,6 +202,11 @@ fn describe(reason: &Reason) -> (String, String, String) {
             "The bounce history holds soft bounces for this address on enough distinct days inside the soft-bounce window to suppress it.".to_owned(),
             "Remove the address from the list (suppress it), or wait until its bounces leave the window.",
         ),
+        Reason::Complaint { .. } => (
+            "Address complained".to_owned(),
+            "The bounce history holds a complaint from this address (a feedback report: the recipient marked a mail as spam). It is no bounce, but mailing a complainer again costs the sender's reputation.".to_owned(),
+            "Remove the address from the list, or set policy.complaints in rules.yaml (suppress, warn, ignore).",
+        ),
         Reason::Duplicate { .. } => (
             "Duplicate address".to_owned(),
             "The same address appears earlier in the list.".to_owned(),

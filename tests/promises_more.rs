@@ -463,6 +463,46 @@ fn fix_changed_since_fixes_only_the_changed_lists() {
     );
 }
 
+/// rules.yaml policy.complaints: `fix` removes a complainer when complaints suppress, and
+/// keeps it when they only warn (the default).
+#[test]
+fn fix_removes_a_complainer_only_when_complaints_suppress() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/complaints-warn");
+    let list = std::fs::read_to_string(case.join("list.txt")).unwrap();
+    for (rules, kept) in [
+        ("", list.clone()),
+        (
+            "policy:\n  complaints: suppress\n",
+            list.replacen("sam@example-isp.net\n", "", 1),
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("list.txt"), &list).unwrap();
+        std::fs::write(dir.path().join("rules.yaml"), rules).unwrap();
+        std::fs::create_dir(dir.path().join("bounces")).unwrap();
+        std::fs::copy(
+            case.join("bounces/fbl.eml"),
+            dir.path().join("bounces/fbl.eml"),
+        )
+        .unwrap();
+        let output = support::bin::run(
+            dir.path(),
+            &["fix", "list.txt", "--history", "bounces", "--offline"],
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{rules}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("list.txt")).unwrap(),
+            kept,
+            "{rules}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // DNS settings, each given as an option of `check`, of `fix`, or as a key of rules.yaml.
 

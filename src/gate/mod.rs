@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::bounces::history::{AddressHistory, History};
-use crate::config::{Level, Policy};
+use crate::config::{ComplaintPolicy, Level, Policy};
 use crate::domains::{DomainReport, DomainVerdict};
 use crate::finding::{Finding, Reason, Severity};
 use crate::lists::{ListFile, SkipReason};
@@ -32,6 +32,8 @@ pub struct ListStats {
     pub predicted_hard: usize,
     pub historic_hard: usize,
     pub repeated_soft: usize,
+    /// Unique addresses with a complaint in the history (not bounces: not in the rate).
+    pub complaints: usize,
     pub duplicates: usize,
     pub sender_blocks: u32,
     /// Unique addresses by domain verdict (`mx`, `domain-not-found`, ...), when DNS ran.
@@ -205,7 +207,8 @@ impl<'a> DomainGroups<'a> {
     }
 }
 
-/// A suppressing bounce, or enough counted soft bounces inside the window.
+/// A suppressing bounce, or enough counted soft bounces inside the window; else a complaint,
+/// as the policy says.
 fn history_verdict(
     past: &AddressHistory,
     window: Option<Window>,
@@ -219,10 +222,21 @@ fn history_verdict(
             },
         ));
     }
-    let window = window?;
+    let complaint = || {
+        let evidence = past.complained_by.clone()?;
+        let severity = match policy.complaints {
+            ComplaintPolicy::Suppress => Severity::Error,
+            ComplaintPolicy::Warn => Severity::Warning,
+            ComplaintPolicy::Ignore => return None,
+        };
+        Some((severity, Reason::Complaint { evidence }))
+    };
+    let Some(window) = window else {
+        return complaint();
+    };
     let days = past.soft_days_within(window.end_day, window.days);
     if days.len() < policy.soft_suppress_after as usize {
-        return None;
+        return complaint();
     }
     let latest = days.iter().max_by_key(|e| e.time)?;
     Some((
@@ -349,7 +363,11 @@ pub fn judge(
     let mut added = AddedStats::default();
     for row in rows {
         let mut row_bounces = false;
-        let judged_by_history = row.verdict.is_some();
+        // A bounce in the history outweighs the domain's verdict; a complaint does not.
+        let judged_by_history = row
+            .verdict
+            .as_ref()
+            .is_some_and(|verdict| !matches!(verdict.1, Reason::Complaint { .. }));
         let shown = || row.display.as_deref().unwrap_or(&row.key).to_owned();
         if row.padded
             && let Some(severity) = level_severity(policy.whitespace)
@@ -382,10 +400,14 @@ pub fn judge(
                 match reason {
                     Reason::PredictedHard { .. } => predicted += 1,
                     Reason::HistoricHard { .. } => historic += 1,
+                    Reason::Complaint { .. } => stats.complaints += 1,
                     _ => repeated += 1,
                 }
-                bouncing.insert(row.key.clone());
-                row_bounces = true;
+                // A complaint is no bounce: it is reported, not counted in the rate.
+                if !matches!(reason, Reason::Complaint { .. }) {
+                    bouncing.insert(row.key.clone());
+                    row_bounces = true;
+                }
             }
             findings.push(finding(row.line, severity, Some(shown()), reason));
         }

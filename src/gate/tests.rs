@@ -513,3 +513,54 @@ fn the_rate_of_an_empty_list_is_zero() {
     assert_eq!((report.stats.addresses, report.stats.bounce_rate), (0, 0.0));
     assert_eq!(report.verdict, Verdict::Pass);
 }
+
+fn complained() -> AddressHistory {
+    AddressHistory {
+        complained_by: Some(evidence(BounceReason::Feedback, Some(86_400))),
+        ..AddressHistory::default()
+    }
+}
+
+#[test]
+fn a_complaint_follows_its_policy_and_is_never_a_bounce() {
+    let mut hard_and_complained = hard();
+    hard_and_complained.complained_by = complained().complained_by;
+    let mut scene = Scene::new(&[
+        "sam@gmail.com",
+        "lee@gmail.com",
+        "kim@dead.fixture.net",
+        "ok@gmail.com",
+    ])
+    .domain("dead.fixture.net", DomainVerdict::DomainNotFound)
+    .past("sam@gmail.com", complained())
+    // A hard bounce says more than a complaint: one finding, the bounce.
+    .past("lee@gmail.com", hard_and_complained)
+    // A complaint does not hide what DNS says of the domain.
+    .past("kim@dead.fixture.net", complained());
+    scene.policy.max_bounce_rate = 1.0;
+    let warned = scene.judge();
+    assert_eq!(
+        summary(&warned),
+        [
+            "1 warning complaint",
+            "2 error historic-hard",
+            "3 error domain-not-found",
+            "3 warning complaint"
+        ]
+    );
+    let s = &warned.stats;
+    assert_eq!((s.complaints, s.historic_hard, s.bouncing), (2, 1, 2));
+
+    scene.policy.complaints = ComplaintPolicy::Suppress;
+    let suppressed = scene.judge();
+    assert_eq!(summary(&suppressed)[0], "1 error complaint");
+    assert_eq!(suppressed.stats.bouncing, 2, "still no bounce");
+
+    scene.policy.complaints = ComplaintPolicy::Ignore;
+    let ignored = scene.judge();
+    assert_eq!(
+        summary(&ignored),
+        ["2 error historic-hard", "3 error domain-not-found"]
+    );
+    assert_eq!(ignored.stats.complaints, 0);
+}

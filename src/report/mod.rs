@@ -35,6 +35,7 @@ pub struct Totals {
     pub predicted_hard: usize,
     pub historic_hard: usize,
     pub repeated_soft: usize,
+    pub complaints: usize,
     pub duplicates: usize,
     pub bouncing: usize,
     pub bounce_rate: f64,
@@ -189,6 +190,7 @@ impl Report {
             totals.predicted_hard += s.predicted_hard;
             totals.historic_hard += s.historic_hard;
             totals.repeated_soft += s.repeated_soft;
+            totals.complaints += s.complaints;
             totals.duplicates += s.duplicates;
         }
         (totals.addresses, totals.bouncing) = unique_across(&lists);
@@ -243,12 +245,13 @@ impl Report {
         let t = &self.totals;
         let (rate, limit) = percents_apart(t.bounce_rate, self.policy.max_bounce_rate);
         format!(
-            "lists {}, addresses {}, predicted hard {}, historic hard {}, repeated soft {}; bounce rate {rate} (limit {limit}); errors {}, warnings {}",
+            "lists {}, addresses {}, predicted hard {}, historic hard {}, repeated soft {}{}; bounce rate {rate} (limit {limit}); errors {}, warnings {}",
             t.lists,
             t.addresses,
             t.predicted_hard,
             t.historic_hard,
             t.repeated_soft,
+            complaints(t.complaints),
             t.errors,
             t.warnings
         )
@@ -321,6 +324,16 @@ impl Report {
             );
         }
         out
+    }
+}
+
+/// `, complaints N` when there are any: most histories hold none, and the summary lines stay
+/// as they were for them.
+fn complaints(count: usize) -> String {
+    if count == 0 {
+        String::new()
+    } else {
+        format!(", complaints {count}")
     }
 }
 
@@ -397,12 +410,13 @@ fn write_list_summary(out: &mut String, list: &ListReport, policy: &Policy, pain
     };
     let _ = writeln!(
         out,
-        "{}: {verdict}: addresses {}, predicted hard {}, historic hard {}, repeated soft {}, duplicates {}; bounce rate {} (limit {})",
+        "{}: {verdict}: addresses {}, predicted hard {}, historic hard {}, repeated soft {}{}, duplicates {}; bounce rate {} (limit {})",
         paint.bold(&visible(&list.path.display().to_string())),
         s.addresses,
         s.predicted_hard,
         s.historic_hard,
         s.repeated_soft,
+        complaints(s.complaints),
         s.duplicates,
         percent(s.bounce_rate),
         percent(policy.max_bounce_rate),

@@ -100,6 +100,8 @@ pub struct AddressHistory {
     pub undated_soft: u32,
     /// Blocks against the sender (spam, policy) recorded for this address.
     pub sender_blocks: u32,
+    /// Its earliest complaint (a feedback report): no bounce, but a reason to stop mailing it.
+    pub complained_by: Option<Evidence>,
 }
 
 impl AddressHistory {
@@ -201,6 +203,8 @@ pub struct Event {
     pub address: String,
     pub action: Action,
     sender_block: bool,
+    /// A complaint (a feedback report), not a bounce.
+    complaint: bool,
     pub time: Option<UnixSeconds>,
     /// The line it was read from.
     pub line: u64,
@@ -282,14 +286,15 @@ fn add_event(history: &mut History, event: Event, latest: UnixSeconds) {
     let Some(evidence) = event.evidence else {
         return;
     };
+    if event.complaint {
+        if is_earlier(entry.complained_by.as_ref(), evidence.time) {
+            entry.complained_by = Some(evidence);
+        }
+        return;
+    }
     match event.action {
         Action::Suppress => {
-            let earlier = match (&entry.suppressed_by, evidence.time) {
-                (None, _) => true,
-                (Some(current), Some(time)) => current.time.is_none_or(|t| time < t),
-                (Some(_), None) => false,
-            };
-            if earlier {
+            if is_earlier(entry.suppressed_by.as_ref(), evidence.time) {
                 entry.suppressed_by = Some(evidence);
             }
         }
@@ -298,6 +303,16 @@ fn add_event(history: &mut History, event: Event, latest: UnixSeconds) {
             None => entry.undated_soft += 1,
         },
         Action::Ignore => {}
+    }
+}
+
+/// Whether an event at `time` comes before `current` (an undated one comes after every
+/// dated one).
+fn is_earlier(current: Option<&Evidence>, time: Option<UnixSeconds>) -> bool {
+    match (current, time) {
+        (None, _) => true,
+        (Some(current), Some(time)) => current.time.is_none_or(|t| time < t),
+        (Some(_), None) => false,
     }
 }
 
@@ -614,7 +629,8 @@ fn classify_bounce(
     } else {
         classification.action
     };
-    let keep = options.all_evidence || action != Action::Ignore;
+    let complaint = classification.reason == Reason::Feedback;
+    let keep = options.all_evidence || action != Action::Ignore || complaint;
     let evidence = keep.then(|| Evidence {
         file: file.clone(),
         line: raw.line,
@@ -648,6 +664,7 @@ fn classify_bounce(
         key: key.into(),
         action,
         sender_block: classification.reason.is_sender_block(),
+        complaint,
         time: raw.time,
         evidence,
     })

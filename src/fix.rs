@@ -206,14 +206,9 @@ pub fn append_suppressions(path: &Path, rows: &[Suppressed]) -> Result<(), Error
             ]
         })
         .collect();
-    // One address from one row of one list is one suppression, whatever the evidence says.
-    let key = |row: &[String]| {
-        vec![
-            row.first().cloned().unwrap_or_default(),
-            row.get(3).cloned().unwrap_or_default(),
-        ]
-    };
-    write::append_csv(path, &SUPPRESSION_HEADER, &rows, key)
+    // One address from one row of one list is one suppression, whatever the evidence says:
+    // the key is the address and the source columns.
+    write::append_csv(path, &SUPPRESSION_HEADER, &rows, &[0, 3])
         .map(|_| ())
         .map_err(|source| Error::Write {
             path: path.to_path_buf(),

@@ -45,7 +45,9 @@ pub struct ImportSummary {
     pub problems: Vec<HistoryProblem>,
 }
 
-/// Read every file and append its events to `out` (created with a header when new).
+/// Read every file and append its events to `out` (created with a header when new). Each
+/// event is written as it is read: memory holds a batch of bounce mails and one hash per
+/// event, not the histories.
 pub fn import(
     files: &[PathBuf],
     out: &Path,
@@ -56,78 +58,11 @@ pub fn import(
         all_evidence: true,
         ..options
     };
-    let mut summary = ImportSummary::default();
-    let mut rows = Vec::new();
-    for path in files {
-        let history::FileRead {
-            rows: rows_read,
-            events,
-            problems,
-            auto_replies,
-        } = history::read_file(path, rules, options);
-        summary.auto_replies += auto_replies;
-        summary.files += 1;
-        let whole_file_said = problems.iter().any(|problem| problem.whole_file);
-        summary.problems.extend(problems);
-        // Rows that all fail are a wrong file or a wrong format, not an empty history.
-        if events.is_empty() && rows_read > 0 && !whole_file_said {
-            summary.problems.push(HistoryProblem {
-                file: std::sync::Arc::from(path.as_path()),
-                line: 0,
-                problem: HistoryRowProblem::NoRowUsable { rows: rows_read },
-                whole_file: true,
-            });
-        }
-        for event in events {
-            let Some(evidence) = event.evidence else {
-                continue;
-            };
-            summary.events += 1;
-            rows.push(vec![
-                event.address,
-                evidence.time.map(rfc3339).unwrap_or_default(),
-                evidence.reply.map(|r| r.to_string()).unwrap_or_default(),
-                evidence.enhanced.map(|e| e.to_string()).unwrap_or_default(),
-                evidence.text,
-                evidence
-                    .source
-                    .map(|s| s.name().to_owned())
-                    .unwrap_or_default(),
-                evidence.source_verdict.unwrap_or_default(),
-                if evidence.already_suppressed {
-                    "true".to_owned()
-                } else {
-                    String::new()
-                },
-                evidence.reason.to_string(),
-                event.action.to_string(),
-                evidence.rule.as_deref().unwrap_or_default().to_owned(),
-                evidence
-                    .command
-                    .map(|command| command.as_str().to_owned())
-                    .unwrap_or_default(),
-            ]);
-        }
-    }
-    if rows.is_empty() {
-        // Nothing to add: no file is created or rewritten.
-        return Ok(summary);
-    }
-    // Appending to a file of other columns would shift every value into the wrong one. A
-    // file an older bouncegate wrote (the event columns alone, or without `command`) gets the
-    // columns it lacks first.
-    let found = existing_header(out)?;
-    if found.as_deref().is_some_and(|found| {
-        found.len() >= EVENT_COLUMNS
-            && found.len() < HEADER.len()
-            && found == &HEADER[..found.len()]
-    }) {
-        add_decision_columns(out).map_err(|source| Error::Write {
-            path: out.to_path_buf(),
-            source,
-        })?;
-    } else if let Some(found) = found
-        && found != HEADER
+    // Appending to a file of other columns would shift every value into the wrong one. (A
+    // file an older bouncegate wrote, the event columns alone or without `command`, gets the
+    // columns it lacks.)
+    if let Some(found) = existing_header(out)?
+        && !(found.len() >= EVENT_COLUMNS && found == HEADER[..found.len().min(HEADER.len())])
     {
         return Err(Error::BadOption {
             option: "--out",
@@ -139,69 +74,121 @@ pub fn import(
             ),
         });
     }
-    // An event is a duplicate when every event column is the same.
-    let (appended, already_there) = write::append_csv(out, &HEADER, &rows, |row| {
-        row[..EVENT_COLUMNS.min(row.len())].to_vec()
-    })
-    .map_err(|source| Error::Write {
+    let write_error = |source| Error::Write {
         path: out.to_path_buf(),
         source,
-    })?;
-    summary.appended = appended;
-    summary.already_there = already_there;
-    Ok(summary)
+    };
+    // Locked from the first read of `out` to its replacement: two imports at once lose
+    // nothing.
+    write::locked(out, || {
+        let event_columns: Vec<usize> = (0..EVENT_COLUMNS).collect();
+        let mut appender = write::CsvAppender::open(out, &HEADER, &event_columns)?;
+        let mut summary = ImportSummary::default();
+        let mut failed = None;
+        for path in files {
+            let mut each = |event: history::Event| {
+                let Some(row) = row_of(event) else {
+                    return;
+                };
+                if failed.is_none() {
+                    match appender.push(&row) {
+                        Ok(true) => summary.appended += 1,
+                        Ok(false) => summary.already_there += 1,
+                        Err(error) => failed = Some(error),
+                    }
+                }
+            };
+            let history::FileSummary {
+                rows: rows_read,
+                events,
+                problems,
+                auto_replies,
+            } = history::read_file_each(path, rules, options, &mut each);
+            summary.events += events;
+            summary.auto_replies += auto_replies;
+            summary.files += 1;
+            let whole_file_said = problems.iter().any(|problem| problem.whole_file);
+            summary.problems.extend(problems);
+            // Rows that all fail are a wrong file or a wrong format, not an empty history.
+            if events == 0 && rows_read > 0 && !whole_file_said {
+                summary.problems.push(HistoryProblem {
+                    file: std::sync::Arc::from(path.as_path()),
+                    line: 0,
+                    problem: HistoryRowProblem::NoRowUsable { rows: rows_read },
+                    whole_file: true,
+                });
+            }
+        }
+        if let Some(error) = failed {
+            return Err(error);
+        }
+        // Nothing to add: no file is created or rewritten.
+        if summary.events > 0 {
+            appender.finish()?;
+        }
+        Ok(summary)
+    })
+    .map_err(write_error)
 }
 
-/// Give a history CSV of fewer columns the ones it lacks, empty: its events were imported
-/// before bouncegate wrote them (`check` never reads the decision columns).
-fn add_decision_columns(path: &Path) -> std::io::Result<()> {
-    write::locked(path, || {
-        let bytes = std::fs::read(path)?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(bytes.as_slice());
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        for (index, record) in reader.records().enumerate() {
-            let record = record.map_err(|error| std::io::Error::other(error.to_string()))?;
-            let mut cells: Vec<&str> = record.iter().collect();
-            if index == 0 {
-                cells = HEADER.to_vec();
-            } else {
-                cells.resize(cells.len().max(HEADER.len()), "");
-            }
-            writer.write_record(&cells)?;
-        }
-        let bytes = writer
-            .into_inner()
-            .map_err(|error| std::io::Error::other(error.to_string()))?;
-        write::write_atomically(path, &bytes)
-    })
+/// The history CSV row of an event (every event `history import` reads keeps its evidence).
+fn row_of(event: history::Event) -> Option<Vec<String>> {
+    let evidence = event.evidence?;
+    Some(vec![
+        event.address,
+        evidence.time.map(rfc3339).unwrap_or_default(),
+        evidence.reply.map(|r| r.to_string()).unwrap_or_default(),
+        evidence.enhanced.map(|e| e.to_string()).unwrap_or_default(),
+        evidence.text,
+        evidence
+            .source
+            .map(|s| s.name().to_owned())
+            .unwrap_or_default(),
+        evidence.source_verdict.unwrap_or_default(),
+        if evidence.already_suppressed {
+            "true".to_owned()
+        } else {
+            String::new()
+        },
+        evidence.reason.to_string(),
+        event.action.to_string(),
+        evidence.rule.as_deref().unwrap_or_default().to_owned(),
+        evidence
+            .command
+            .map(|command| command.as_str().to_owned())
+            .unwrap_or_default(),
+    ])
 }
 
 /// The header of an existing, non-blank file.
 fn existing_header(path: &Path) -> Result<Option<Vec<String>>, Error> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(Error::Write {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
+    let error = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
     };
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(source) if source.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(error(source)),
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
-        .from_reader(bytes.as_slice());
-    Ok(reader
-        .records()
-        .next()
-        .and_then(Result::ok)
-        .map(|record| record.iter().map(|f| f.trim().to_owned()).collect()))
+        .flexible(true)
+        .from_reader(std::io::BufReader::new(file));
+    for record in reader.byte_records() {
+        let record = record.map_err(|e| error(std::io::Error::other(e)))?;
+        // Blank lines before the header are no header.
+        if record.len() <= 1 && record.iter().all(|cell| cell.trim_ascii().is_empty()) {
+            continue;
+        }
+        return Ok(Some(
+            record
+                .iter()
+                .map(|cell| String::from_utf8_lossy(cell).trim().to_owned())
+                .collect(),
+        ));
+    }
+    Ok(None)
 }
 
 fn rfc3339(time: i64) -> String {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::{Event, FileRead, HistoryOptions, HistoryProblem, HistoryRowProblem, RawBounce};
-use super::{classify_bounce, sort_out, unreadable};
+use super::file::Outcome;
+use super::{Event, HistoryOptions, HistoryProblem, HistoryRowProblem, RawBounce, classify_bounce};
 use crate::bounces::classify::RuleSet;
 use crate::bounces::codes::{self, EnhancedCode, ReplyCode};
 use crate::bounces::command::Command;
@@ -123,17 +123,12 @@ struct Columns {
     count: usize,
 }
 
-/// A generic history CSV: its rows read, events and problems.
-pub(super) fn read(
-    file: &Arc<Path>,
-    bytes: &[u8],
-    rules: &RuleSet,
-    options: HistoryOptions,
-) -> FileRead {
-    let whole = |problem: InputProblem| unreadable(file.clone(), problem);
+/// A generic history CSV: its rows read, events and problems, into `out`.
+pub(super) fn read(bytes: &[u8], rules: &RuleSet, options: HistoryOptions, out: &mut Outcome<'_>) {
+    let file = &out.file.clone();
     let bytes = match table::decode_prelude(bytes) {
         Ok(bytes) => bytes,
-        Err(problem) => return whole(problem),
+        Err(problem) => return out.whole_file(problem),
     };
 
     // Rows are gathered first, then classified in parallel: the rules are the costly part.
@@ -186,10 +181,10 @@ pub(super) fn read(
         rows.push(RowCells::new(&record, columns));
     });
     if let Some(problem) = file_problem {
-        return whole(problem);
+        return out.whole_file(problem);
     }
     if columns.is_none() {
-        return whole(InputProblem::EmptyFile);
+        return out.whole_file(InputProblem::EmptyFile);
     }
 
     let results: Vec<Result<Event, HistoryProblem>> = rows
@@ -203,13 +198,9 @@ pub(super) fn read(
             })
         })
         .collect();
-    let events = sort_out(file, results, &mut problems);
-    FileRead {
-        rows: rows_read,
-        events,
-        problems,
-        auto_replies: 0,
-    }
+    out.rows += rows_read;
+    out.problems.extend(problems);
+    out.take(results);
 }
 
 fn find_columns(header: &Record<'_>) -> Result<Columns, InputProblem> {

@@ -4,7 +4,6 @@
 //! bounce and the days of its counted soft bounces. The policy (thresholds, window) is applied
 //! later, by the gate. A row that can't be read is a [`HistoryProblem`], never dropped silently.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -14,16 +13,17 @@ use serde::Serialize;
 use crate::bounces::classify::{BounceInput, RuleSet};
 use crate::bounces::codes::{self, EnhancedCode, ReplyCode};
 use crate::bounces::command::Command;
-use crate::bounces::import::{self, ImportOptions, Source};
+use crate::bounces::import::Source;
 use crate::bounces::reason::Reason;
 use crate::bounces::rules::Action;
 use crate::bounces::time::{self, DateOrder};
 use crate::error::Error;
 
+mod file;
 mod generic;
 mod problem;
 use crate::syntax::{self, SyntaxOptions};
-use crate::table::InputProblem;
+pub use file::{FileRead, FileSummary, read_file, read_file_each};
 pub use problem::{HistoryProblem, HistoryRowProblem};
 
 /// Longest diagnostic text kept as evidence; the rest is cut (rules see the whole text).
@@ -313,250 +313,6 @@ fn is_earlier(current: Option<&Evidence>, time: Option<UnixSeconds>) -> bool {
         (None, _) => true,
         (Some(current), Some(time)) => current.time.is_none_or(|t| time < t),
         (Some(_), None) => false,
-    }
-}
-
-/// One history file read: its rows read, events, problems, and the auto-replies among its
-/// bounce mails (recognised and left out).
-#[derive(Default)]
-pub struct FileRead {
-    pub rows: usize,
-    pub events: Vec<Event>,
-    pub problems: Vec<HistoryProblem>,
-    pub auto_replies: usize,
-}
-
-/// How much of a file is read to tell an mbox, which is streamed, from the rest, which is
-/// read whole.
-const HEAD_BYTES: u64 = 64 * 1024;
-
-/// Read one history file of any known format.
-pub fn read_file(path: &Path, rules: &RuleSet, options: HistoryOptions) -> FileRead {
-    let file: Arc<Path> = Arc::from(path);
-    let whole = |error: std::io::Error| {
-        unreadable(
-            file.clone(),
-            InputProblem::Unreadable {
-                detail: error.to_string(),
-            },
-        )
-    };
-    let mut handle = match std::fs::File::open(path) {
-        Ok(handle) => handle,
-        Err(error) => return whole(error),
-    };
-    let mut bytes = Vec::new();
-    if let Err(error) = (&mut handle).take(HEAD_BYTES).read_to_end(&mut bytes) {
-        return whole(error);
-    }
-    // An mbox may be any size: it is read a batch of messages at a time.
-    if matches!(options.format, None | Some(Source::Dsn)) && import::is_mbox(&bytes) {
-        return read_mbox(
-            &file,
-            std::io::Cursor::new(bytes).chain(handle),
-            rules,
-            options,
-        );
-    }
-    if let Err(error) = handle.read_to_end(&mut bytes) {
-        return whole(error);
-    }
-    // A generic history CSV is read as one, even when a provider's export would also fit
-    // its header or a cell quotes a mail log line; the providers' formats come next.
-    let detected = match options.format {
-        Some(source) => Some(source),
-        None if generic::looks_generic(&bytes) => None,
-        None => import::detect(&bytes),
-    };
-    if let Some(source) = detected {
-        let modified = std::fs::metadata(path)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_secs() as i64);
-        let import_options = ImportOptions {
-            log_year: options.log_year,
-            file_modified: modified,
-        };
-        return read_imported(&file, &bytes, source, &import_options, rules, options);
-    }
-    generic::read(&file, &bytes, rules, options)
-}
-
-/// A file that could not be read at all: no rows, no events, one whole-file problem.
-fn unreadable(file: Arc<Path>, problem: InputProblem) -> FileRead {
-    let problem = HistoryProblem {
-        file,
-        line: 1,
-        problem: HistoryRowProblem::BadInput { problem },
-        whole_file: true,
-    };
-    FileRead {
-        problems: vec![problem],
-        ..FileRead::default()
-    }
-}
-
-/// The events read, and the problems in line order, with undated soft bounces said.
-fn sort_out(
-    file: &Arc<Path>,
-    results: Vec<Result<Event, HistoryProblem>>,
-    problems: &mut Vec<HistoryProblem>,
-) -> Vec<Event> {
-    let mut events = Vec::with_capacity(results.len());
-    for result in results {
-        match result {
-            Ok(mut event) => {
-                if let Some(warning) = event.warning.take() {
-                    problems.push(HistoryProblem {
-                        file: file.clone(),
-                        line: event.line.max(1),
-                        problem: warning,
-                        whole_file: false,
-                    });
-                }
-                events.push(event);
-            }
-            Err(problem) => problems.push(problem),
-        }
-    }
-    problems.sort_by_key(|problem| problem.line);
-    say_undated(file, &events, problems);
-    events
-}
-
-/// Soft bounces without a time are read, but the policy cannot weigh them: said once a file.
-fn say_undated(file: &Arc<Path>, events: &[Event], problems: &mut Vec<HistoryProblem>) {
-    let undated = events
-        .iter()
-        .filter(|event| event.action == Action::Count && event.time.is_none())
-        .count();
-    if undated > 0 {
-        // Said once per file: these bounces are read, but the policy cannot weigh them.
-        problems.push(HistoryProblem {
-            file: file.clone(),
-            line: 0,
-            problem: HistoryRowProblem::UndatedSoft { count: undated },
-            whole_file: false,
-        });
-    }
-}
-
-/// A file in one of the providers' formats (see [`crate::bounces::import`]).
-fn read_imported(
-    file: &Arc<Path>,
-    bytes: &[u8],
-    source: Source,
-    import_options: &ImportOptions,
-    rules: &RuleSet,
-    options: HistoryOptions,
-) -> FileRead {
-    match import::import(bytes, source, import_options) {
-        Ok(imported) => {
-            let mut classified = Classified::default();
-            classified.add(file, imported, rules, options);
-            classified.finish(file)
-        }
-        Err(error) => FileRead {
-            problems: vec![import_failed(file, source, &error)],
-            ..FileRead::default()
-        },
-    }
-}
-
-/// An mbox, streamed: each batch of messages is classified as it comes.
-fn read_mbox(
-    file: &Arc<Path>,
-    reader: impl std::io::Read + Send,
-    rules: &RuleSet,
-    options: HistoryOptions,
-) -> FileRead {
-    let mut classified = Classified::default();
-    let result = import::import_mbox(reader, |imported| {
-        classified.add(file, imported, rules, options);
-    });
-    if let Err(error) = result {
-        classified
-            .problems
-            .push(import_failed(file, Source::Dsn, &error));
-    }
-    classified.finish(file)
-}
-
-/// The file is not the format, or could not be read to its end.
-fn import_failed(file: &Arc<Path>, source: Source, error: &import::ImportError) -> HistoryProblem {
-    HistoryProblem {
-        file: file.clone(),
-        line: error.line().unwrap_or(1),
-        problem: HistoryRowProblem::Import {
-            format: source.name(),
-            message: error.to_string(),
-        },
-        whole_file: true,
-    }
-}
-
-/// What the importers read from one file, classified by the rules, part by part.
-#[derive(Default)]
-struct Classified {
-    rows: usize,
-    results: Vec<Result<Event, HistoryProblem>>,
-    problems: Vec<HistoryProblem>,
-    auto_replies: usize,
-}
-
-impl Classified {
-    fn add(
-        &mut self,
-        file: &Arc<Path>,
-        imported: import::Imported,
-        rules: &RuleSet,
-        options: HistoryOptions,
-    ) {
-        let source = imported.source;
-        self.problems
-            .extend(imported.problems.iter().map(|problem| HistoryProblem {
-                file: file.clone(),
-                line: problem.line.max(1),
-                problem: HistoryRowProblem::Import {
-                    format: source.name(),
-                    message: problem.to_string(),
-                },
-                whole_file: false,
-            }));
-        self.rows += imported.events.len() + imported.problems.len();
-        self.auto_replies += imported.auto_replies;
-        let results = imported.events.par_iter().map(|event| {
-            let raw = RawBounce {
-                line: event.line,
-                address: event.address.trim(),
-                time: event.time,
-                reply: event.reply.and_then(ReplyCode::new),
-                enhanced: event.enhanced.as_deref().and_then(|code| code.parse().ok()),
-                text: &event.text,
-                source: Some(event.source),
-                source_verdict: Some(event.source_verdict.as_str()),
-                already_suppressed: event.already_suppressed,
-                command: event.command,
-            };
-            classify_bounce(raw, rules, options, file).map_err(|problem| HistoryProblem {
-                file: file.clone(),
-                line: event.line.max(1),
-                problem,
-                whole_file: false,
-            })
-        });
-        self.results.par_extend(results);
-    }
-
-    fn finish(mut self, file: &Arc<Path>) -> FileRead {
-        let events = sort_out(file, self.results, &mut self.problems);
-        FileRead {
-            rows: self.rows,
-            events,
-            problems: self.problems,
-            auto_replies: self.auto_replies,
-        }
     }
 }
 

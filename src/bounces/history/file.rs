@@ -1,0 +1,259 @@
+//! One history file, read: its format told from its content, its records classified by the
+//! rules, each event handed on as soon as it is made. An mbox is streamed a batch of messages
+//! at a time, so a history of any size is read in bounded memory when the caller does not
+//! keep the events (`history import` writes them out as they come).
+
+use std::io::Read as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::{
+    Event, HistoryOptions, HistoryProblem, HistoryRowProblem, RawBounce, classify_bounce, generic,
+};
+use crate::bounces::classify::RuleSet;
+use crate::bounces::codes::ReplyCode;
+use crate::bounces::import::{self, ImportOptions, Imported, Source};
+use crate::bounces::rules::Action;
+use crate::table::InputProblem;
+
+/// How much of a file is read to tell an mbox, which is streamed, from the rest, which is
+/// read whole.
+const HEAD_BYTES: u64 = 64 * 1024;
+
+/// One history file read: its rows read, events, problems, and the auto-replies among its
+/// bounce mails (recognised and left out).
+#[derive(Default)]
+pub struct FileRead {
+    pub rows: usize,
+    pub events: Vec<Event>,
+    pub problems: Vec<HistoryProblem>,
+    pub auto_replies: usize,
+}
+
+/// What reading a file said, its events handed on one by one.
+#[derive(Default)]
+pub struct FileSummary {
+    pub rows: usize,
+    /// How many events were handed on.
+    pub events: usize,
+    pub problems: Vec<HistoryProblem>,
+    pub auto_replies: usize,
+}
+
+/// Read one history file of any known format, keeping its events.
+pub fn read_file(path: &Path, rules: &RuleSet, options: HistoryOptions) -> FileRead {
+    let mut events = Vec::new();
+    let summary = read_file_each(path, rules, options, &mut |event| events.push(event));
+    FileRead {
+        rows: summary.rows,
+        events,
+        problems: summary.problems,
+        auto_replies: summary.auto_replies,
+    }
+}
+
+/// Read one history file of any known format, handing each event to `each` in file order
+/// as soon as it is classified.
+pub fn read_file_each(
+    path: &Path,
+    rules: &RuleSet,
+    options: HistoryOptions,
+    each: &mut dyn FnMut(Event),
+) -> FileSummary {
+    let mut out = Outcome::new(Arc::from(path), each);
+    read_into(path, rules, options, &mut out);
+    out.finish()
+}
+
+fn read_into(path: &Path, rules: &RuleSet, options: HistoryOptions, out: &mut Outcome<'_>) {
+    let unreadable = |out: &mut Outcome<'_>, error: std::io::Error| {
+        out.whole_file(InputProblem::Unreadable {
+            detail: error.to_string(),
+        });
+    };
+    let mut handle = match std::fs::File::open(path) {
+        Ok(handle) => handle,
+        Err(error) => return unreadable(out, error),
+    };
+    let mut bytes = Vec::new();
+    if let Err(error) = (&mut handle).take(HEAD_BYTES).read_to_end(&mut bytes) {
+        return unreadable(out, error);
+    }
+    // An mbox may be any size: it is read a batch of messages at a time.
+    if matches!(options.format, None | Some(Source::Dsn)) && import::is_mbox(&bytes) {
+        let reader = std::io::Cursor::new(bytes).chain(handle);
+        let result = import::import_mbox(reader, |imported| out.add(imported, rules, options));
+        if let Err(error) = result {
+            out.problems
+                .push(import_failed(&out.file, Source::Dsn, &error));
+        }
+        return;
+    }
+    if let Err(error) = handle.read_to_end(&mut bytes) {
+        return unreadable(out, error);
+    }
+    // A generic history CSV is read as one, even when a provider's export would also fit
+    // its header or a cell quotes a mail log line; the providers' formats come next.
+    let detected = match options.format {
+        Some(source) => Some(source),
+        None if generic::looks_generic(&bytes) => None,
+        None => import::detect(&bytes),
+    };
+    let Some(source) = detected else {
+        return generic::read(&bytes, rules, options, out);
+    };
+    let modified = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64);
+    let import_options = ImportOptions {
+        log_year: options.log_year,
+        file_modified: modified,
+    };
+    match import::import(&bytes, source, &import_options) {
+        Ok(imported) => out.add(imported, rules, options),
+        Err(error) => out.problems.push(import_failed(&out.file, source, &error)),
+    }
+}
+
+/// The file is not the format, or could not be read to its end.
+fn import_failed(file: &Arc<Path>, source: Source, error: &import::ImportError) -> HistoryProblem {
+    HistoryProblem {
+        file: file.clone(),
+        line: error.line().unwrap_or(1),
+        problem: HistoryRowProblem::Import {
+            format: source.name(),
+            message: error.to_string(),
+        },
+        whole_file: true,
+    }
+}
+
+/// Where one file's events go, and what is said about the file.
+pub(super) struct Outcome<'s> {
+    pub(super) file: Arc<Path>,
+    each: &'s mut dyn FnMut(Event),
+    pub(super) rows: usize,
+    events: usize,
+    pub(super) problems: Vec<HistoryProblem>,
+    auto_replies: usize,
+    undated_soft: usize,
+}
+
+impl<'s> Outcome<'s> {
+    fn new(file: Arc<Path>, each: &'s mut dyn FnMut(Event)) -> Outcome<'s> {
+        Outcome {
+            file,
+            each,
+            rows: 0,
+            events: 0,
+            problems: Vec::new(),
+            auto_replies: 0,
+            undated_soft: 0,
+        }
+    }
+
+    /// The file could not be read at all: one whole-file problem says so, and nothing else.
+    pub(super) fn whole_file(&mut self, problem: InputProblem) {
+        self.rows = 0;
+        self.problems = vec![HistoryProblem {
+            file: self.file.clone(),
+            line: 1,
+            problem: HistoryRowProblem::BadInput { problem },
+            whole_file: true,
+        }];
+    }
+
+    /// Hand on the events read, in order; their warnings and the records that could not be
+    /// used become problems.
+    pub(super) fn take(&mut self, results: Vec<Result<Event, HistoryProblem>>) {
+        for result in results {
+            match result {
+                Ok(mut event) => {
+                    if let Some(warning) = event.warning.take() {
+                        self.problems.push(HistoryProblem {
+                            file: self.file.clone(),
+                            line: event.line.max(1),
+                            problem: warning,
+                            whole_file: false,
+                        });
+                    }
+                    if event.action == Action::Count && event.time.is_none() {
+                        self.undated_soft += 1;
+                    }
+                    self.events += 1;
+                    (self.each)(event);
+                }
+                Err(problem) => self.problems.push(problem),
+            }
+        }
+    }
+
+    /// What an importer read (a whole file, or a batch of an mbox's messages), classified.
+    fn add(&mut self, imported: Imported, rules: &RuleSet, options: HistoryOptions) {
+        let file = self.file.clone();
+        let source = imported.source;
+        self.problems
+            .extend(imported.problems.iter().map(|problem| HistoryProblem {
+                file: file.clone(),
+                line: problem.line.max(1),
+                problem: HistoryRowProblem::Import {
+                    format: source.name(),
+                    message: problem.to_string(),
+                },
+                whole_file: false,
+            }));
+        self.rows += imported.events.len() + imported.problems.len();
+        self.auto_replies += imported.auto_replies;
+        let results = imported
+            .events
+            .par_iter()
+            .map(|event| {
+                let raw = RawBounce {
+                    line: event.line,
+                    address: event.address.trim(),
+                    time: event.time,
+                    reply: event.reply.and_then(ReplyCode::new),
+                    enhanced: event.enhanced.as_deref().and_then(|code| code.parse().ok()),
+                    text: &event.text,
+                    source: Some(event.source),
+                    source_verdict: Some(event.source_verdict.as_str()),
+                    already_suppressed: event.already_suppressed,
+                    command: event.command,
+                };
+                classify_bounce(raw, rules, options, &file).map_err(|problem| HistoryProblem {
+                    file: file.clone(),
+                    line: event.line.max(1),
+                    problem,
+                    whole_file: false,
+                })
+            })
+            .collect();
+        self.take(results);
+    }
+
+    /// The problems in line order, then the undated soft bounces, said once a file: they are
+    /// read, but the policy cannot weigh them.
+    fn finish(mut self) -> FileSummary {
+        self.problems.sort_by_key(|problem| problem.line);
+        if self.undated_soft > 0 {
+            self.problems.push(HistoryProblem {
+                file: self.file.clone(),
+                line: 0,
+                problem: HistoryRowProblem::UndatedSoft {
+                    count: self.undated_soft,
+                },
+                whole_file: false,
+            });
+        }
+        FileSummary {
+            rows: self.rows,
+            events: self.events,
+            problems: self.problems,
+            auto_replies: self.auto_replies,
+        }
+    }
+}

@@ -1152,3 +1152,46 @@ fn mutated_fixtures_never_panic() {
     }
     assert!(runs >= 300, "{runs}");
 }
+
+/// What bounce mails are made of, for the mutations below.
+const MAIL_TOKENS: [&[u8]; 10] = [
+    b"\nFrom MAILER-DAEMON Fri Dec  4 10:00:00 2026\n",
+    b"=?ISO-2022-JP?B?GyRCJUElJyVDJS8bKEI=?=",
+    b"=\n",
+    b"=E9",
+    b"\nContent-Transfer-Encoding: base64\n",
+    b"\nContent-Type: multipart/report; boundary=\"b\"\n\n--b\n",
+    b"\nContent-Type: message/delivery-status\n\n",
+    b"\nFinal-Recipient: rfc822; \n",
+    b"\n--b--\n",
+    b"<ann@example.org>:",
+];
+
+/// Every bounce mail fixture (every family), mutated 20 times: read as a bounce mail, it
+/// gives events and problems that make sense, or an error that says what was expected.
+#[test]
+fn mutated_bounce_mails_never_panic() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bounce-mail");
+    let mut mails: Vec<PathBuf> = ["servers", "microsoft-gateways", "providers"]
+        .iter()
+        .flat_map(|folder| std::fs::read_dir(root.join(folder)).unwrap())
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "eml"))
+        .collect();
+    mails.sort();
+    assert!(mails.len() >= 100, "{} mails", mails.len());
+    let mut rng = SplitMix64(0xB0_0C_E5);
+    for path in &mails {
+        let original = std::fs::read(path).unwrap();
+        for round in 0..20 {
+            let mut bytes = mutate(&mut rng, &original);
+            if round % 2 == 0 {
+                let token = MAIL_TOKENS[rng.below(MAIL_TOKENS.len())];
+                let at = rng.below(bytes.len() + 1);
+                bytes.splice(at..at, token.iter().copied());
+            }
+            let label = format!("{} round {round}", path.display());
+            assert_sane(&label, &import(&bytes, Source::Dsn, &year(2026)));
+        }
+    }
+}

@@ -487,16 +487,16 @@ Status: 4.4.1\r
         assert_eq!(imported.problems[0].line, 1);
         // A mail that is no bounce is a problem naming what it is, never dropped silently.
         let imported = read(
-            b"From: ann@example.org\nSubject: hi\n\nhello\n",
+            b"From: ann@example.org\nSubject: Hi There\n\nhello\n",
             Source::Dsn,
             &ImportOptions::default(),
         )
         .unwrap();
         assert_eq!(imported.events, vec![]);
         assert!(
-            imported.problems[0]
-                .message
-                .contains("is no bounce bouncegate knows (from 'ann@example.org', subject 'hi')"),
+            imported.problems[0].message.contains(
+                "is no bounce bouncegate knows (from 'ann@example.org', subject 'Hi There')"
+            ),
             "{:?}",
             imported.problems
         );

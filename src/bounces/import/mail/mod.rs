@@ -71,8 +71,8 @@ pub(crate) fn read(entity: &Entity<'_>, line: u64, out: &mut Imported) -> Kind {
             location(line, ""),
             format!(
                 "is no bounce bouncegate knows (from '{}', subject '{}'): expected a delivery status notification, a mail server's or provider's bounce, a feedback report or an auto-reply",
-                shorten(&from, 60),
-                shorten(&subject, 60)
+                shorten(notice.header("from").unwrap_or_default(), 60),
+                shorten(notice.header("subject").unwrap_or_default(), 60)
             ),
         );
         return Kind::NotRead;

@@ -513,6 +513,7 @@ pub(crate) mod tests {
                 source_verdict: None,
                 already_suppressed: false,
                 command: None,
+                trace: None,
             },
         }
     }

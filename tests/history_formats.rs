@@ -329,20 +329,25 @@ fn history_import_writes_what_it_decided_and_upgrades_an_old_file() {
     );
     let written = std::fs::read_to_string(root.join("h.csv")).unwrap();
     let lines: Vec<&str> = written.lines().collect();
-    assert_eq!(lines[0], format!("{old_header},reason,action,rule,command"));
+    assert_eq!(
+        lines[0],
+        format!(
+            "{old_header},reason,action,rule,command,reporting_mta,remote_mta,message_id,list_id"
+        )
+    );
     assert!(
-        lines[1].ends_with(",,,,"),
+        lines[1].ends_with(",,,,,,,,"),
         "old rows get empty decisions: {}",
         lines[1]
     );
     assert!(
         lines[2].starts_with("bob@gmail.com,")
-            && lines[2].ends_with(",mailboxfull,count,recipient-mailbox-full,"),
+            && lines[2].ends_with(",mailboxfull,count,recipient-mailbox-full,,,,,"),
         "{}",
         lines[2]
     );
     assert!(
-        lines[3].ends_with(",blocked,ignore,sender-blocked,"),
+        lines[3].ends_with(",blocked,ignore,sender-blocked,,,,,"),
         "{}",
         lines[3]
     );
@@ -368,7 +373,7 @@ fn history_import_writes_what_it_decided_and_upgrades_an_old_file() {
     assert_eq!(report["history"]["events_used"], 3);
     assert_eq!(report["lists"][0]["stats"]["historic_hard"], 1);
 
-    // A history of the eleven columns before `command` gets it too.
+    // A history of the eleven columns before `command` gets it and the trace columns too.
     std::fs::write(
         root.join("h11.csv"),
         format!("{old_header},reason,action,rule\nann@gmail.com,2026-03-02T00:00:00Z,550,5.1.1,550 5.1.1 user unknown,,,,userunknown,suppress,x\n"),
@@ -378,9 +383,14 @@ fn history_import_writes_what_it_decided_and_upgrades_an_old_file() {
     assert_eq!(output.status.code(), Some(0));
     let written = std::fs::read_to_string(root.join("h11.csv")).unwrap();
     let lines: Vec<&str> = written.lines().collect();
-    assert_eq!(lines[0], format!("{old_header},reason,action,rule,command"));
+    assert_eq!(
+        lines[0],
+        format!(
+            "{old_header},reason,action,rule,command,reporting_mta,remote_mta,message_id,list_id"
+        )
+    );
     assert!(
-        lines[1].ends_with(",userunknown,suppress,x,"),
+        lines[1].ends_with(",userunknown,suppress,x,,,,,"),
         "{}",
         lines[1]
     );
@@ -412,7 +422,10 @@ fn history_import_reads_a_mail_servers_notice_and_leaves_out_auto_replies() {
         "{row}"
     );
     assert!(
-        row.ends_with(",exim,Action: failed,,userunknown,suppress,recipient-unknown,rcpt"),
-        "{row}"
+        row.ends_with(
+            ",exim,Action: failed,,userunknown,suppress,recipient-unknown,rcpt,\
+             mx.shop-mailer.de,gmail-smtp-in.l.google.com,,"
+        ),
+        "the command, and the servers the notice names: {row}"
     );
 }

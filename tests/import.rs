@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use bouncegate::bounces::import::{
-    ImportError, ImportOptions, Imported, MAX_TEXT_BYTES, Source, detect, import, parse_format_name,
+    ImportError, ImportOptions, Imported, MAX_TEXT_BYTES, Source, Trace, detect, import,
+    parse_format_name,
 };
 
 fn fixture_dir() -> PathBuf {
@@ -1193,5 +1194,43 @@ fn mutated_bounce_mails_never_panic() {
             let label = format!("{} round {round}", path.display());
             assert_sane(&label, &import(&bytes, Source::Dsn, &year(2026)));
         }
+    }
+}
+
+/// What a bounce mail says about where it came from, read into each event's trace. Each row:
+/// the fixture | the recipient | the reporting server | the remote server | the returned
+/// message's Message-ID | its List-Id ("-" for none).
+#[test]
+fn bounce_mails_say_which_servers_and_which_message() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bounce-mail");
+    let table = [
+        // RFC 3464: Reporting-MTA, and Remote-MTA for the one recipient that has it; the
+        // returned message attached.
+        "microsoft-gateways/exchange2003-user-unknown-two-recipients.eml | maria.novak@contoso-demo.example | MAIL01.contoso-demo.example | - | <7F3A2C1D44E0B94C8A1F3C2D5E6B7A0901A2B3@MAIL01.contoso-demo.example> | -",
+        "microsoft-gateways/exchange2003-user-unknown-two-recipients.eml | kim.lee@fabrikam.example | MAIL01.contoso-demo.example | mx1.fabrikam.example | <7F3A2C1D44E0B94C8A1F3C2D5E6B7A0901A2B3@MAIL01.contoso-demo.example> | -",
+        // A provider's notice from its mailer daemon, the message copied inline below it.
+        "providers/aol-no-such-account.eml | kim.invented@yahoo.com | aol.com | - | <20241126080000.77A1C3E2@smtp-out.example.com> | Example Weekly <weekly.example.com>",
+        // Exim: "host mx.example.net [192.0.2.x]" names the server that refused.
+        "servers/exim-rcpt-user-unknown.eml | paul.meyer@example.net | mx.example.org | mx.example.net | <E1bZ7kp-0003Lh-W1@mx.example.org> | -",
+        // A feedback report: its Reporting-MTA, and the reported message's ids.
+        "providers/arf-generic-isp-headers.eml | sam.invented@example-isp.net | fbl.example-isp.net | - | <20250318090000.4D5E6F7A@smtp.example.net> | Example Weekly <weekly.example.net>",
+    ];
+    for row in table {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let bytes = std::fs::read(root.join(cells[0])).unwrap();
+        let imported = import(&bytes, Source::Dsn, &ImportOptions::default()).unwrap();
+        let event = imported
+            .events
+            .iter()
+            .find(|event| event.address == cells[1])
+            .unwrap_or_else(|| panic!("{row}: no event for {}", cells[1]));
+        let value = |cell: &str| (cell != "-").then(|| cell.to_owned());
+        let expected = Trace {
+            reporting_mta: value(cells[2]),
+            remote_mta: value(cells[3]),
+            message_id: value(cells[4]),
+            list_id: value(cells[5]),
+        };
+        assert_eq!(event.trace, expected, "{row}");
     }
 }

@@ -340,7 +340,7 @@ const IMPORT_CASES: &[Case] = &[
         exit: 0,
         expect: &[Expect::Has(
             "out.csv",
-            ",userunknown,suppress,mine-zebra,\n",
+            ",userunknown,suppress,mine-zebra,,,,,\n",
         )],
     },
 ];

@@ -9,12 +9,13 @@ use crate::bounces::history::{self, HistoryOptions, HistoryProblem, HistoryRowPr
 use crate::error::Error;
 use crate::write;
 
-/// The columns written, in this order. The generic reader (`history.rs`) reads back the
-/// first eight and `command`; reason, action and rule say what bouncegate decided about each
-/// bounce when it was imported, for the user to read: `check` classifies every bounce again
-/// with the rules in force, so a better rule applies to old histories too. `command` (the SMTP
-/// command the bounce answered, when the bounce says it) came last, after the others.
-pub const HEADER: [&str; 12] = [
+/// The columns written, in this order. The generic reader (`history/generic.rs`) reads back
+/// all but reason, action and rule, which say what bouncegate decided about each bounce when
+/// it was imported, for the user to read: `check` classifies every bounce again with the rules
+/// in force, so a better rule applies to old histories too. Columns added later come last:
+/// `command` (the SMTP command the bounce answered), then the trace (the servers, and the
+/// returned message's Message-ID and List-Id), so that an older file only gains columns.
+pub const HEADER: [&str; 16] = [
     "email",
     "timestamp",
     "smtp_code",
@@ -27,6 +28,10 @@ pub const HEADER: [&str; 12] = [
     "action",
     "rule",
     "command",
+    "reporting_mta",
+    "remote_mta",
+    "message_id",
+    "list_id",
 ];
 
 /// The columns that make an event: two imports of one event are the same event, even when
@@ -134,7 +139,7 @@ pub fn import(
 /// The history CSV row of an event (every event `history import` reads keeps its evidence).
 fn row_of(event: history::Event) -> Option<Vec<String>> {
     let evidence = event.evidence?;
-    Some(vec![
+    let mut row = vec![
         event.address,
         evidence.time.map(rfc3339).unwrap_or_default(),
         evidence.reply.map(|r| r.to_string()).unwrap_or_default(),
@@ -157,7 +162,18 @@ fn row_of(event: history::Event) -> Option<Vec<String>> {
             .command
             .map(|command| command.as_str().to_owned())
             .unwrap_or_default(),
-    ])
+    ];
+    let trace = evidence.trace.map(|trace| *trace).unwrap_or_default();
+    row.extend(
+        [
+            trace.reporting_mta,
+            trace.remote_mta,
+            trace.message_id,
+            trace.list_id,
+        ]
+        .map(Option::unwrap_or_default),
+    );
+    Some(row)
 }
 
 /// The header of an existing, non-blank file.

@@ -129,6 +129,7 @@ fn evidence(reason: BounceReason, time: Option<i64>) -> Evidence {
         source_verdict: None,
         already_suppressed: false,
         command: None,
+        trace: None,
     }
 }
 

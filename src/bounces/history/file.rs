@@ -223,6 +223,7 @@ impl<'s> Outcome<'s> {
                     source_verdict: Some(event.source_verdict.as_str()),
                     already_suppressed: event.already_suppressed,
                     command: event.command,
+                    trace: event.trace.clone(),
                 };
                 classify_bounce(raw, rules, options, &file).map_err(|problem| HistoryProblem {
                     file: file.clone(),

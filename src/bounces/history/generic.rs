@@ -11,7 +11,7 @@ use super::{Event, HistoryOptions, HistoryProblem, HistoryRowProblem, RawBounce,
 use crate::bounces::classify::RuleSet;
 use crate::bounces::codes::{self, EnhancedCode, ReplyCode};
 use crate::bounces::command::Command;
-use crate::bounces::import;
+use crate::bounces::import::{self, Trace};
 use crate::bounces::time::{self, TimeRead};
 use crate::lists::find_header;
 use crate::table::{self, InputProblem, Record};
@@ -60,13 +60,16 @@ pub(super) fn looks_generic(bytes: &[u8]) -> bool {
 struct RowCells {
     line: u64,
     text: String,
-    ends: [usize; 9],
+    ends: [usize; CELLS],
 }
+
+/// The cells a row keeps (see [`RowCells::get`]).
+const CELLS: usize = 13;
 
 impl RowCells {
     fn new(record: &Record<'_>, columns: &Columns) -> RowCells {
         let mut text = String::new();
-        let mut ends = [0; 9];
+        let mut ends = [0; CELLS];
         let wanted = [
             Some(columns.address),
             columns.time,
@@ -77,6 +80,10 @@ impl RowCells {
             columns.source_verdict,
             columns.already_suppressed,
             columns.command,
+            columns.reporting_mta,
+            columns.remote_mta,
+            columns.message_id,
+            columns.list_id,
         ];
         for (end, column) in ends.iter_mut().zip(wanted) {
             if let Some(field) = column.and_then(|c| record.field(c)) {
@@ -91,8 +98,8 @@ impl RowCells {
         }
     }
 
-    /// Cell `index` (0 address .. 7 already suppressed, 8 command); `None` when empty or
-    /// absent.
+    /// Cell `index` (0 address .. 7 already suppressed, 8 command, 9 reporting MTA, 10
+    /// remote MTA, 11 Message-ID, 12 List-Id); `None` when empty or absent.
     fn get(&self, index: usize) -> Option<&str> {
         let start = if index == 0 { 0 } else { self.ends[index - 1] };
         let cell = &self.text[start..self.ends[index]];
@@ -120,6 +127,10 @@ struct Columns {
     source_verdict: Option<usize>,
     already_suppressed: Option<usize>,
     command: Option<usize>,
+    reporting_mta: Option<usize>,
+    remote_mta: Option<usize>,
+    message_id: Option<usize>,
+    list_id: Option<usize>,
     count: usize,
 }
 
@@ -223,6 +234,10 @@ fn find_columns(header: &Record<'_>) -> Result<Columns, InputProblem> {
             source_verdict: find(&["sourceverdict"]),
             already_suppressed: find(&["alreadysuppressed"]),
             command: find(&["command", "smtpcommand"]),
+            reporting_mta: find(&["reportingmta"]),
+            remote_mta: find(&["remotemta"]),
+            message_id: find(&["messageid"]),
+            list_id: find(&["listid"]),
             count: names.len(),
         }),
         _ => Err(InputProblem::MissingColumns {
@@ -307,6 +322,12 @@ fn read_event(
         source_verdict: cell(6),
         already_suppressed: cell(7).is_some_and(|v| v.eq_ignore_ascii_case("true")),
         command: cell(8).and_then(Command::parse),
+        trace: Trace {
+            reporting_mta: cell(9).and_then(Trace::value),
+            remote_mta: cell(10).and_then(Trace::value),
+            message_id: cell(11).and_then(Trace::value),
+            list_id: cell(12).and_then(Trace::value),
+        },
     };
     let mut event = classify_bounce(raw, rules, options, file)?;
     event.warning = time_problem.or(event.warning);

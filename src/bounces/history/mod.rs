@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::bounces::classify::{BounceInput, RuleSet};
 use crate::bounces::codes::{self, EnhancedCode, ReplyCode};
 use crate::bounces::command::Command;
-use crate::bounces::import::Source;
+use crate::bounces::import::{Source, Trace};
 use crate::bounces::reason::Reason;
 use crate::bounces::rules::Action;
 use crate::bounces::time::{self, DateOrder};
@@ -56,6 +56,10 @@ pub struct Evidence {
     /// The SMTP command the bounce answered, as the source or the text says it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<Command>,
+    /// The servers and the returned message, when the source names them. Boxed: most
+    /// histories have none, and a million pieces of evidence must stay small.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Box<Trace>>,
 }
 
 impl Evidence {
@@ -251,6 +255,8 @@ struct RawBounce<'a> {
     already_suppressed: bool,
     /// The SMTP command, when the source says it apart from the text.
     command: Option<Command>,
+    /// The servers and the returned message, when the source names them.
+    trace: Trace,
 }
 
 /// Read and classify every history file, in parallel, and sum the events up per address.
@@ -405,6 +411,7 @@ fn classify_bounce(
         source_verdict: raw.source_verdict.map(str::to_owned),
         already_suppressed: raw.already_suppressed,
         command: classification.command,
+        trace: (!raw.trace.is_empty()).then(|| Box::new(raw.trace.clone())),
     });
     let future = raw
         .time
@@ -461,6 +468,7 @@ mod tests {
             source_verdict: None,
             already_suppressed: false,
             command: None,
+            trace: None,
         }
     }
 

@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 use super::mail;
 use super::mime::{self, Entity, Field, Item};
 use super::{
-    ImportError, Imported, ImportedEvent, Source, check_address, enhanced_code, location,
+    ImportError, Imported, ImportedEvent, Source, Trace, check_address, enhanced_code, location,
     parse_rfc2822, shorten, split_diagnostic, verdict,
 };
 
@@ -321,6 +321,11 @@ fn read_status(
         .filter(|block| !block.is_recipient())
         .find_map(|block| block.get("arrival-date"))
         .and_then(|field| parse_rfc2822(&field.value));
+    let reporting_mta = blocks
+        .iter()
+        .filter(|block| !block.is_recipient())
+        .find_map(|block| block.get("reporting-mta"))
+        .and_then(|field| mta_name(&field.value));
     for block in blocks.iter().filter(|block| block.is_recipient()) {
         let Some(recipient) = block
             .get("final-recipient")
@@ -330,11 +335,23 @@ fn read_status(
         };
         let line = if exact { recipient.line } else { first_line };
         match recipient_event(block, recipient, line, date.or(arrival)) {
-            Ok(Some(event)) => out.events.push(event),
+            Ok(Some(mut event)) => {
+                event.trace.reporting_mta = reporting_mta.clone();
+                event.trace.remote_mta = block
+                    .get("remote-mta")
+                    .and_then(|field| mta_name(&field.value));
+                out.events.push(event);
+            }
             Ok(None) => out.skipped += 1,
             Err(message) => out.problem(line, location(line, ""), message),
         }
     }
+}
+
+/// `dns; mx.example.net`: the name alone.
+fn mta_name(value: &str) -> Option<String> {
+    let name = value.split_once(';').map_or(value, |(_, name)| name);
+    Trace::value(name)
 }
 
 /// `rfc822; user@example.com` or `rfc822;<user@example.com>`: the address alone.

@@ -78,6 +78,41 @@ pub struct ImportedEvent {
     /// for this hard bounce (`Inactive: true` on a HardBounce or BadEmailAddress): proof that
     /// the provider suppresses the address.
     pub already_suppressed: bool,
+    /// The servers and the returned message, when a bounce mail names them.
+    pub trace: Trace,
+}
+
+/// Where a bounce came from and which mail it returned, when the source says: to trace a
+/// bounce back to a server and a campaign. Values are cut at [`MAX_TRACE_BYTES`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Trace {
+    /// The server that wrote the bounce (`Reporting-MTA`, or the bounce's own mailer daemon).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporting_mta: Option<String>,
+    /// The server that refused the mail (`Remote-MTA`, or "host mx.example.org[192.0.2.1]").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_mta: Option<String>,
+    /// The returned message's Message-ID, when the bounce carries its headers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// The returned message's List-Id: which list the campaign went to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list_id: Option<String>,
+}
+
+/// Longest trace value kept, in bytes.
+pub const MAX_TRACE_BYTES: usize = 256;
+
+impl Trace {
+    pub fn is_empty(&self) -> bool {
+        *self == Trace::default()
+    }
+
+    /// A header or field value as a trace value: one line, trimmed, cut; None when empty.
+    pub fn value(text: &str) -> Option<String> {
+        let text = flatten(text, MAX_TRACE_BYTES);
+        (!text.is_empty()).then_some(text)
+    }
 }
 
 impl ImportedEvent {
@@ -94,6 +129,7 @@ impl ImportedEvent {
             source,
             source_verdict: String::new(),
             already_suppressed: false,
+            trace: Trace::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ mod families;
 mod html;
 mod notice;
 mod recipients;
+mod trace;
 
 use super::mime::Entity;
 use super::{
@@ -114,9 +115,14 @@ pub(crate) fn read(entity: &Entity<'_>, line: u64, out: &mut Imported) -> Kind {
         return Kind::NotRead;
     }
     let delayed = is_delay(&words);
+    let notice_trace = trace::of_notice(&notice);
     for recipient in found {
         match bounce_event(family, &recipient, line, date, delayed) {
-            Ok(event) => out.events.push(event),
+            Ok(mut event) => {
+                event.trace = notice_trace.clone();
+                event.trace.remote_mta = trace::remote_mta(&recipient.diagnostic);
+                out.events.push(event);
+            }
             Err(message) => out.problem(line, location(line, ""), message),
         }
     }
@@ -125,15 +131,26 @@ pub(crate) fn read(entity: &Entity<'_>, line: u64, out: &mut Imported) -> Kind {
 
 /// Events read from a delivery-status part, completed from the notice beside it: the
 /// command, which a Diagnostic-Code often leaves out and the notice says ("after RCPT TO"),
-/// and the reply, when the part has no Diagnostic-Code at all.
+/// the reply, when the part has no Diagnostic-Code at all, and the trace (the returned
+/// message's ids, the servers the part does not name).
 pub(crate) fn complete(entity: &Entity<'_>, events: &mut [ImportedEvent]) {
+    let notice = Notice::read(entity);
+    let notice_trace = trace::of_notice(&notice);
+    for event in events.iter_mut() {
+        let trace = &mut event.trace;
+        trace.reporting_mta = trace
+            .reporting_mta
+            .take()
+            .or(notice_trace.reporting_mta.clone());
+        trace.message_id = notice_trace.message_id.clone();
+        trace.list_id = notice_trace.list_id.clone();
+    }
     if events
         .iter()
         .all(|event| event.command.is_some() && !event.text.is_empty())
     {
         return;
     }
-    let notice = Notice::read(entity);
     let found = recipients::find(&notice.text, &[]);
     // A report of one recipient: what the notice says is all about it.
     let single = events.len() == 1;
@@ -150,6 +167,9 @@ pub(crate) fn complete(entity: &Entity<'_>, events: &mut [ImportedEvent]) {
         };
         if event.command.is_none() {
             event.command = find_command(&text);
+        }
+        if event.trace.remote_mta.is_none() {
+            event.trace.remote_mta = trace::remote_mta(&text);
         }
         if event.text.is_empty() {
             event.text = text;
@@ -232,6 +252,11 @@ fn read_complaint(
                 .and_then(parse_rfc2822)
                 .or(date);
             event.source_verdict = "complaint".to_owned();
+            event.trace = trace::of_notice(notice);
+            if let Some(reporter) = field("reporting-mta") {
+                let name = reporter.split_once(';').map_or(reporter, |(_, name)| name);
+                event.trace.reporting_mta = super::Trace::value(name);
+            }
             out.events.push(event);
             Kind::Complaint
         }

@@ -43,6 +43,9 @@ impl Notice {
         if notice.text.trim().is_empty() {
             notice.text = std::mem::take(&mut notice.html);
         }
+        if notice.original.is_empty() {
+            notice.original = inline_original(&notice.text);
+        }
         notice
     }
 
@@ -122,6 +125,43 @@ impl Notice {
             _ => {}
         }
     }
+}
+
+/// The header of a returned message copied into the notice's text, below a line such as
+/// "--- Below this line is a copy of the message." (Exim, qmail, AOL, Yahoo): the fields
+/// from the first line that is one, when they look like a mail's header.
+fn inline_original(text: &str) -> Vec<Field> {
+    let notice = super::recipients::notice_part(text);
+    let rest = &text[notice.len()..];
+    let start = rest
+        .split_inclusive('\n')
+        .take(3)
+        .scan(0, |offset, line| {
+            let at = *offset;
+            *offset += line.len();
+            Some((at, line))
+        })
+        .find(|(_, line)| is_field_line(line))
+        .map(|(at, _)| at);
+    let Some(start) = start else {
+        return Vec::new();
+    };
+    let fields = header_fields(&rest.as_bytes()[start..]);
+    let is_mail = fields.len() >= 2
+        && fields.iter().any(|field| {
+            matches!(
+                field.name.as_str(),
+                "message-id" | "to" | "subject" | "from" | "date"
+            )
+        });
+    if is_mail { fields } else { Vec::new() }
+}
+
+/// `Name: value`, with a field name of printable characters and no space.
+fn is_field_line(line: &str) -> bool {
+    line.split_once(':').is_some_and(|(name, _)| {
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
+    })
 }
 
 /// The header fields at the start of `bytes`, RFC 2047 words decoded.

@@ -10,6 +10,7 @@ mod html;
 mod notice;
 mod recipients;
 mod trace;
+mod transcript;
 
 use super::mime::Entity;
 use super::{
@@ -121,6 +122,22 @@ pub(crate) fn read(entity: &Entity<'_>, line: u64, out: &mut Imported) -> Kind {
             Ok(mut event) => {
                 event.trace = notice_trace.clone();
                 event.trace.remote_mta = trace::remote_mta(&recipient.diagnostic);
+                // A session transcript says which command was refused, where the markers
+                // would take the first command it copies.
+                if let Some(refusal) = transcript::refusal(&notice.text, &event.address) {
+                    event.command = refusal.command.or(event.command);
+                    // The recipient's own reply says more than a whole notice around it.
+                    if refusal.named {
+                        event.text = flatten(&refusal.reply, MAX_TEXT_BYTES);
+                        event.reply = None;
+                        event.enhanced = None;
+                    }
+                    if event.reply.is_none() {
+                        let (reply, enhanced) = codes::find_codes(&refusal.reply);
+                        event.reply = reply.map(ReplyCode::value);
+                        event.enhanced = event.enhanced.take().or(enhanced.map(|c| c.to_string()));
+                    }
+                }
                 out.events.push(event);
             }
             Err(message) => out.problem(line, location(line, ""), message),
@@ -144,6 +161,15 @@ pub(crate) fn complete(entity: &Entity<'_>, events: &mut [ImportedEvent]) {
             .or(notice_trace.reporting_mta.clone());
         trace.message_id = notice_trace.message_id.clone();
         trace.list_id = notice_trace.list_id.clone();
+        // What a copied session transcript says this recipient was refused with.
+        if let Some(refusal) = transcript::refusal(&notice.text, &event.address) {
+            if event.command.is_none() {
+                event.command = refusal.command;
+            }
+            if event.text.is_empty() {
+                event.text = flatten(&refusal.reply, MAX_TEXT_BYTES);
+            }
+        }
     }
     if events
         .iter()

@@ -32,13 +32,18 @@ fn exports(dir: &Path) {
     }
 }
 
-/// Every historic-hard and repeated-soft finding: address -> code.
+/// Every historic-hard, repeated-soft and complaint finding: address -> code.
 fn verdicts(report: &Value) -> BTreeMap<String, String> {
     report["lists"][0]["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| matches!(f["code"].as_str(), Some("historic-hard" | "repeated-soft")))
+        .filter(|f| {
+            matches!(
+                f["code"].as_str(),
+                Some("historic-hard" | "repeated-soft" | "complaint")
+            )
+        })
         .map(|f| {
             (
                 f["address"].as_str().unwrap().to_owned(),
@@ -67,7 +72,8 @@ fn exports_are_read_as_they_are_and_round_trip_through_the_generic_csv() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     // The webhook fixture comes as a JSON array and as JSON lines: the same events once.
-    assert!(stdout.contains("46 appended, 2 already there"), "{stdout}");
+    // (One of the 47 is the SES complaint.)
+    assert!(stdout.contains("47 appended, 2 already there"), "{stdout}");
     let again = bouncegate(root, &args);
     assert!(
         String::from_utf8_lossy(&again.stdout).contains(": 0 appended,"),
@@ -108,6 +114,10 @@ fn exports_are_read_as_they_are_and_round_trip_through_the_generic_csv() {
     let direct = check("exports");
     let normalised = check("bounces/history.csv");
     assert_eq!(verdicts(&direct), verdicts(&normalised));
+    assert!(
+        verdicts(&direct).values().any(|code| code == "complaint"),
+        "the SES complaint is a complaint, read directly and from the generic CSV"
+    );
 
     let verdict = verdicts(&direct);
     // Only re-suppressions, yet historic hard: the provider's word is proof.

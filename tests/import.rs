@@ -436,6 +436,16 @@ fn amazon_ses_sns_plain_and_json_lines() {
                 "Permanent/OnAccountSuppressionList",
                 true,
             ),
+            // A complaint: its own event, no bounce (the rules read its feedback type).
+            (
+                4,
+                "angry@example.com",
+                Some(1_772_452_800),
+                None,
+                None,
+                "Complaint/abuse",
+                false,
+            ),
             (
                 5,
                 "full@example.org",
@@ -446,7 +456,7 @@ fn amazon_ses_sns_plain_and_json_lines() {
                 false,
             ),
         ],
-        2,
+        1,
     );
     assert_eq!(
         lines.events[1].text,
@@ -456,6 +466,7 @@ fn amazon_ses_sns_plain_and_json_lines() {
         lines.events[1].location,
         "$.bounce.bouncedRecipients[1] (line 1)"
     );
+    assert_eq!(lines.events[4].text, "Feedback-Type: abuse");
     assert!(
         lines.events[3]
             .text

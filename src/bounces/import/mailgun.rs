@@ -42,6 +42,22 @@ fn event_record(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> {
         "the event name (failed, delivered, accepted, ...)",
     )?
     .trim();
+    if name.eq_ignore_ascii_case("complained") {
+        let address = check_address(
+            json::required_string(map, "recipient", "the complaining address")?,
+            "recipient",
+        )?;
+        let mut event = ImportedEvent::complaint(
+            Source::MailgunEvents,
+            node.line,
+            node.location(),
+            address,
+            None,
+        );
+        event.time = json::unix_time(map, "timestamp")?;
+        event.source_verdict = verdict(name);
+        return Ok(Some(event));
+    }
     if !name.eq_ignore_ascii_case("failed") {
         return Ok(None);
     }
@@ -182,6 +198,32 @@ mod tests {
         assert_eq!(
             problems,
             vec![("$.items[3] (line 7)", true), ("$.items[4] (line 8)", true)]
+        );
+    }
+
+    /// A `complained` event is a complaint; other events that are no failure are skipped.
+    #[test]
+    fn a_complaint_is_read_and_other_events_skipped() {
+        let data = br#"{"items": [
+ {"event": "complained", "recipient": "a@x.com", "timestamp": 1772409600.5},
+ {"event": "delivered", "recipient": "b@x.com", "timestamp": 1772409600}
+]}"#;
+        let imported = import(data, Source::MailgunEvents, &ImportOptions::default()).unwrap();
+        assert_eq!(imported.skipped, 1);
+        let event = &imported.events[0];
+        assert_eq!(
+            (
+                event.address.as_str(),
+                event.text.as_str(),
+                event.source_verdict.as_str(),
+                event.time
+            ),
+            (
+                "a@x.com",
+                "Feedback-Type: abuse",
+                "complained",
+                Some(1_772_409_600)
+            )
         );
     }
 

@@ -116,6 +116,25 @@ impl Trace {
 }
 
 impl ImportedEvent {
+    /// A complaint (the recipient marked a mail as spam): no bounce. Its text is the
+    /// feedback type as a feedback report writes it, which the rules read as `feedback`.
+    fn complaint(
+        source: Source,
+        line: u64,
+        location: String,
+        address: String,
+        feedback_type: Option<&str>,
+    ) -> ImportedEvent {
+        let mut event = ImportedEvent::new(source, line, location, address);
+        let kind = feedback_type.map(str::trim).filter(|kind| !kind.is_empty());
+        event.text = flatten(
+            &format!("Feedback-Type: {}", kind.unwrap_or("abuse")),
+            MAX_TEXT_BYTES,
+        );
+        event.source_verdict = "complaint".to_owned();
+        event
+    }
+
     fn new(source: Source, line: u64, location: String, address: String) -> ImportedEvent {
         ImportedEvent {
             line,

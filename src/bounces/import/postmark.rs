@@ -8,8 +8,8 @@
 //! `Inactive: true` means Postmark deactivated the address and will not send to it again. On
 //! a HardBounce or BadEmailAddress that is the provider's suppression of a dead address, so
 //! the event is marked `already_suppressed` (it is still this bounce, with its own time and
-//! text). On other types (a spam complaint, a manual deactivation) it says nothing about
-//! whether the address exists, and is not used.
+//! text). On other types (a manual deactivation) it says nothing about whether the address
+//! exists, and is not used. A SpamComplaint is a complaint, not a bounce.
 
 use super::json::{self, Node};
 use super::{
@@ -56,13 +56,22 @@ fn bounce(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> {
         json::required_string(map, "Email", "the bounced address")?,
         "Email",
     )?;
-    let mut event = ImportedEvent::new(Source::Postmark, node.line, node.location(), address);
+    let complaint = kind.eq_ignore_ascii_case("SpamComplaint");
+    let mut event = if complaint {
+        ImportedEvent::complaint(Source::Postmark, node.line, node.location(), address, None)
+    } else {
+        ImportedEvent::new(Source::Postmark, node.line, node.location(), address)
+    };
     event.time = json::text_time(
         map,
         "BouncedAt",
         parse_iso,
         "an ISO 8601 time such as 2026-03-02T10:14:00.1234567-05:00",
     )?;
+    if complaint {
+        event.source_verdict = verdict(kind);
+        return Ok(Some(event));
+    }
     let details = json::string(map, "Details")?.unwrap_or_default();
     if details.trim().is_empty() {
         event.text = flatten(
@@ -106,9 +115,14 @@ mod tests {
             (Some(550), "550 5.1.1 no such user", true)
         );
         assert_eq!(events[0].time, Some(1_772_409_600));
+        // A spam complaint is a complaint, never a suppression of a dead address.
         assert_eq!(
-            (events[1].text.as_str(), events[1].already_suppressed),
-            ("Marked as spam", false)
+            (
+                events[1].text.as_str(),
+                events[1].source_verdict.as_str(),
+                events[1].already_suppressed
+            ),
+            ("Feedback-Type: abuse", "SpamComplaint", false)
         );
         assert_eq!(imported.problems.len(), 1);
         assert!(imported.problems[0].message.contains("true or false"));

@@ -212,8 +212,8 @@ fn suppression_record(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> 
         .map(Some)
 }
 
-/// The webhook events that are bounces; the others (processed, delivered, open, click, ...)
-/// are skipped.
+/// The webhook events that are bounces; `spamreport` is a complaint, and the others
+/// (processed, delivered, open, click, ...) are skipped.
 const BOUNCE_EVENTS: [&str; 4] = ["bounce", "deferred", "dropped", "blocked"];
 
 pub(super) fn import_webhook(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError> {
@@ -235,6 +235,22 @@ fn webhook_record(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> {
         "the event name (bounce, deferred, dropped, blocked, delivered, ...)",
     )?
     .trim();
+    if name.eq_ignore_ascii_case("spamreport") {
+        let address = check_address(
+            json::required_string(map, "email", "the complaining address")?,
+            "email",
+        )?;
+        let mut event = ImportedEvent::complaint(
+            Source::SendgridWebhook,
+            node.line,
+            node.location(),
+            address,
+            None,
+        );
+        event.time = json::unix_time(map, "timestamp")?;
+        event.source_verdict = verdict(name);
+        return Ok(Some(event));
+    }
     if !BOUNCE_EVENTS
         .iter()
         .any(|want| name.eq_ignore_ascii_case(want))
@@ -317,7 +333,8 @@ mod tests {
   {"email": "b@x.com", "timestamp": 1772409600, "event": "delivered", "response": "250 OK"},
   {"email": "c@x.com", "timestamp": "1772409600", "event": "dropped", "reason": "Bounced Address"},
   {"email": 7, "timestamp": 1772409600, "event": "bounce"},
-  {"email": "d@x.com", "timestamp": 1772409600, "event": "deferred", "response": "451 4.7.1 greylisted", "attempt": "1"}
+  {"email": "d@x.com", "timestamp": 1772409600, "event": "deferred", "response": "451 4.7.1 greylisted", "attempt": "1"},
+  {"email": "e@x.com", "timestamp": 1772409600, "event": "spamreport"}
 ]"#;
         let imported = read(data, Source::SendgridWebhook);
         assert_eq!(imported.skipped, 1);
@@ -339,8 +356,11 @@ mod tests {
                 ("a@x.com", "bounce/bounce", false, 2),
                 ("c@x.com", "dropped", true, 4),
                 ("d@x.com", "deferred", false, 6),
+                ("e@x.com", "spamreport", false, 7),
             ]
         );
+        // A spam report is a complaint: the text the rules read as `feedback`.
+        assert_eq!(imported.events[3].text, "Feedback-Type: abuse");
         assert_eq!(imported.events[2].text, "451 4.7.1 greylisted");
         assert_eq!(imported.problems.len(), 1);
         assert_eq!(imported.problems[0].location, "$[3] (line 5)");

@@ -1,8 +1,9 @@
 //! Amazon SES bounce notifications: an SNS envelope (`{"Type": "Notification", "Message":
 //! "<the notification as a JSON string>"}`) or the plain notification, with
-//! `notificationType` (or `eventType`, event publishing) `Bounce`; other notifications
-//! (Delivery, Complaint, Send, Open, SNS subscription confirmations) are skipped. One event per
-//! `bounce.bouncedRecipients[]` entry. A file holds one notification, an array of them, or
+//! `notificationType` (or `eventType`, event publishing) `Bounce`, one event per
+//! `bounce.bouncedRecipients[]` entry; `Complaint`, one complaint per
+//! `complaint.complainedRecipients[]` entry; other notifications (Delivery, Send, Open, SNS
+//! subscription confirmations) are skipped. A file holds one notification, an array of them, or
 //! JSON lines.
 
 use serde_json::{Map, Value};
@@ -104,6 +105,9 @@ fn notification_body(
             ));
         }
     };
+    if kind.eq_ignore_ascii_case("Complaint") {
+        return complaint(file, node, sent, out);
+    }
     if !kind.eq_ignore_ascii_case("Bounce") {
         out.skipped += 1;
         return Ok(());
@@ -165,6 +169,60 @@ fn notification_body(
             event.text = text;
             event.source_verdict.clone_from(&source_verdict);
             event.already_suppressed = already_suppressed;
+            Ok::<_, String>(event)
+        };
+        match read() {
+            Ok(event) => out.events.push(event),
+            Err(message) => out.problem(recipient.line, recipient.location(), message),
+        }
+    }
+    Ok(())
+}
+
+/// A complaint notification: one complaint event per complained recipient.
+fn complaint(
+    file: &JsonFile<'_>,
+    node: &Node<'_>,
+    sent: Option<i64>,
+    out: &mut Imported,
+) -> Result<(), String> {
+    let Some(complaint) = file.member(node, "complaint") else {
+        return Err(at(&node.path)(
+            "is a Complaint without `complaint`: expected the complaint object with complainedRecipients"
+                .to_owned(),
+        ));
+    };
+    let map = complaint.object().map_err(at(&complaint.path))?;
+    let feedback_type = json::string(map, "complaintFeedbackType").map_err(at(&complaint.path))?;
+    let time = json::text_time(map, "timestamp", parse_iso, ISO).map_err(at(&complaint.path))?;
+    let recipients = match file.member(&complaint, "complainedRecipients") {
+        Some(list) if list.value.is_array() => file.elements(&list),
+        _ => {
+            return Err(format!(
+                "has no `complainedRecipients` array (at {}): expected the complaining recipients",
+                complaint.path
+            ));
+        }
+    };
+    for recipient in recipients {
+        let read = || {
+            let map = recipient.object()?;
+            let address = check_address(
+                json::required_string(map, "emailAddress", "the complaining address")?,
+                "emailAddress",
+            )?;
+            let mut event = ImportedEvent::complaint(
+                Source::Ses,
+                recipient.line,
+                recipient.location(),
+                address,
+                feedback_type,
+            );
+            event.time = time.or(sent);
+            event.source_verdict = verdict(&match feedback_type {
+                Some(kind) => format!("Complaint/{kind}"),
+                None => "Complaint".to_owned(),
+            });
             Ok::<_, String>(event)
         };
         match read() {

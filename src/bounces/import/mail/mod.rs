@@ -269,15 +269,17 @@ fn read_complaint(
     };
     match check_address(&recipient, "Original-Rcpt-To") {
         Ok(address) => {
-            let mut event =
-                ImportedEvent::new(Source::Mail("arf"), line, location(line, ""), address);
-            let kind = field("feedback-type").unwrap_or("abuse");
-            event.text = flatten(&format!("Feedback-Type: {kind}"), MAX_TEXT_BYTES);
+            let mut event = ImportedEvent::complaint(
+                Source::Mail("arf"),
+                line,
+                location(line, ""),
+                address,
+                field("feedback-type"),
+            );
             event.time = field("arrival-date")
                 .or_else(|| field("received-date"))
                 .and_then(parse_rfc2822)
                 .or(date);
-            event.source_verdict = "complaint".to_owned();
             event.trace = trace::of_notice(notice);
             if let Some(reporter) = field("reporting-mta") {
                 let name = reporter.split_once(';').map_or(reporter, |(_, name)| name);

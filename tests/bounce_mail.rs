@@ -275,15 +275,15 @@ fn every_family_of_bounce_mail_is_read() {
 }
 
 /// The floors: a little under what the readers measure (131 recipients: 100% read,
-/// hard-vs-not 97.7%, none live suppressed, 14/14 other mails, commands 83.3% since session
-/// transcripts are read, texts 99.2%), so that what follows cannot quietly lose it. Raise them as
+/// hard-vs-not 97.7%, none live suppressed, 14/14 other mails, commands 97.9% since session
+/// transcripts and the German and French notices are read, texts 99.2%), so that what follows cannot quietly lose it. Raise them as
 /// the readers improve; the issue's goal is 95% read and 95% hard-vs-not.
 const FLOOR_FOUND: f64 = 0.99;
 const FLOOR_VERDICT: f64 = 0.97;
 /// The issue allows 10 on its real collection; these fixtures suppressed none.
 const MAX_LIVE_SUPPRESSED: usize = 0;
 const FLOOR_OTHERS: f64 = 1.0;
-const FLOOR_COMMAND: f64 = 0.82;
+const FLOOR_COMMAND: f64 = 0.95;
 const FLOOR_TEXT: f64 = 0.98;
 
 fn report(set: &str, t: &Tally) {

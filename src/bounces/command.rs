@@ -92,8 +92,26 @@ pub(crate) const MARKERS: &[(&str, Command)] = &[
     ("after initial connection", Command::Connect),
     ("refused to talk to me", Command::Connect),
     ("in reply to initial greeting", Command::Connect),
+    // Kerio: "Server response (connection greeting):".
+    ("connection greeting", Command::Connect),
     (">>> helo", Command::Connect),
     (">>> ehlo", Command::Connect),
+    // McAfee: "rejected the message during the MAIL FROM command".
+    ("during the rcpt to command", Command::Rcpt),
+    ("during the mail from command", Command::Mail),
+    ("during the data command", Command::Data),
+    // German (Kerio "nach RCPT TO", web.de / GMX "beim Befehl RCPT TO") and French (Free,
+    // Orange "en réponse à la commande RCPT TO") notices.
+    ("nach rcpt to", Command::Rcpt),
+    ("nach mail from", Command::Mail),
+    ("nach data", Command::Data),
+    ("nach ende der daten", Command::Data),
+    ("befehl rcpt to", Command::Rcpt),
+    ("befehl mail from", Command::Mail),
+    ("befehl data", Command::Data),
+    ("commande rcpt to", Command::Rcpt),
+    ("commande mail from", Command::Mail),
+    ("commande data", Command::Data),
     // qmail-remote's words for the same steps.
     ("does not like recipient", Command::Rcpt),
     ("failed after i sent the message", Command::Data),

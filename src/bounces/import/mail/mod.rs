@@ -200,6 +200,14 @@ pub(crate) fn complete(entity: &Entity<'_>, events: &mut [ImportedEvent]) {
         if event.text.is_empty() {
             event.text = text;
         }
+        // A part without a Diagnostic-Code: the reply the notice says.
+        if event.reply.is_none() {
+            let (reply, enhanced) = codes::find_codes(&event.text);
+            event.reply = reply.map(ReplyCode::value);
+            if event.enhanced.is_none() {
+                event.enhanced = enhanced.map(|code| code.to_string());
+            }
+        }
     }
 }
 

@@ -332,6 +332,7 @@ fn is_retry(source: Option<Source>, verdict: &str) -> bool {
         Some(Source::SendgridWebhook) => verdict.starts_with("deferred"),
         Some(Source::Dsn | Source::Mail(_)) => verdict == "action: delayed",
         Some(Source::MailgunEvents) => verdict.contains("/temporary"),
+        Some(Source::ResendWebhook) => verdict == "email.delivery_delayed",
         _ => false,
     }
 }

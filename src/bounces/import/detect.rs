@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::json::JsonFile;
-use super::{Source, dsn, postfix, sendgrid};
+use super::{Source, dsn, postfix, resend, sendgrid};
 
 /// How much of a broken JSON file is searched for the keys that name its format.
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -64,6 +64,13 @@ fn classify_top(value: &Value) -> Option<Source> {
             if map.contains_key("Bounces") {
                 return Some(Source::Postmark);
             }
+            // A list response: `{"object": "list", "data": [...]}` (Resend).
+            if let Some(Value::Array(items)) = map.get("data")
+                && let Some(first) = items.iter().find_map(Value::as_object)
+                && resend::is_suppression(first)
+            {
+                return Some(Source::ResendSuppressions);
+            }
             classify_record(map)
         }
         _ => None,
@@ -72,6 +79,12 @@ fn classify_top(value: &Value) -> Option<Source> {
 
 fn classify_record(map: &Map<String, Value>) -> Option<Source> {
     let has = |key: &str| map.contains_key(key);
+    if resend::is_webhook(map) {
+        return Some(Source::ResendWebhook);
+    }
+    if resend::is_suppression(map) {
+        return Some(Source::ResendSuppressions);
+    }
     if (map.get("Type").is_some_and(Value::is_string) && has("Message"))
         || has("notificationType")
         || (has("eventType") && (has("mail") || has("bounce")))
@@ -96,7 +109,9 @@ fn classify_record(map: &Map<String, Value>) -> Option<Source> {
 fn sniff_keys(bytes: &[u8]) -> Option<Source> {
     let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
     let has = |key: &str| memchr::memmem::find(head, format!("\"{key}\"").as_bytes()).is_some();
-    if has("bouncedRecipients")
+    if memchr::memmem::find(head, b"\"email.").is_some() && has("data") {
+        Some(Source::ResendWebhook)
+    } else if has("bouncedRecipients")
         || has("notificationType")
         || has("eventType")
         || (has("Type") && has("Message") && has("TopicArn"))
@@ -174,5 +189,26 @@ mod tests {
         }
         assert_eq!(detect(b""), None);
         assert_eq!(detect(b"\xFF\xFEa\0"), None);
+    }
+
+    #[test]
+    fn tells_the_senders_of_the_newer_formats_apart() {
+        for (text, source) in [
+            (
+                r#"{"type":"email.bounced","created_at":"2026-03-02T10:00:00Z","data":{"to":["a@b.c"]}}"#,
+                Source::ResendWebhook,
+            ),
+            (
+                r#"{"object":"list","data":[{"object":"suppression","email":"a@b.c","origin":"bounce"}]}"#,
+                Source::ResendSuppressions,
+            ),
+            // Broken, but naming its kind.
+            (
+                r#"{"type":"email.bounced","data":{"to":["a@b.c"],"#,
+                Source::ResendWebhook,
+            ),
+        ] {
+            assert_eq!(detect(text.as_bytes()), Some(source), "{text}");
+        }
     }
 }

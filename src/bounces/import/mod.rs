@@ -28,6 +28,7 @@ mod mbox;
 mod mime;
 mod postfix;
 mod postmark;
+mod resend;
 mod sendgrid;
 mod ses;
 mod source;
@@ -291,6 +292,8 @@ pub fn import(
         Source::Postmark => postmark::import(&bytes, &mut out)?,
         Source::Postfix => postfix::import(&bytes, options, &mut out)?,
         Source::Dsn | Source::Mail(_) => dsn::import(&bytes, &mut out)?,
+        Source::ResendWebhook => resend::import_webhook(&bytes, &mut out)?,
+        Source::ResendSuppressions => resend::import_suppressions(&bytes, &mut out)?,
     }
     out.problems.sort_by_key(|problem| problem.line);
     Ok(out)

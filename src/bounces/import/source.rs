@@ -18,6 +18,8 @@ pub enum Source {
     Ses,
     Postmark,
     Postfix,
+    ResendWebhook,
+    ResendSuppressions,
     /// Bounce mails, as one message or an mbox: the file's format. Its events are `Dsn` when
     /// read from a delivery-status part, else `Mail`.
     Dsn,
@@ -33,7 +35,7 @@ impl Serialize for Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 9] = [
+    pub const ALL: [Source; 11] = [
         Source::SendgridCsv,
         Source::SendgridJson,
         Source::SendgridWebhook,
@@ -43,6 +45,8 @@ impl Source {
         Source::Postmark,
         Source::Postfix,
         Source::Dsn,
+        Source::ResendWebhook,
+        Source::ResendSuppressions,
     ];
 
     /// The name `--history-format` takes.
@@ -57,6 +61,8 @@ impl Source {
             Source::Postmark => "postmark",
             Source::Postfix => "postfix",
             Source::Dsn => "dsn",
+            Source::ResendWebhook => "resend-webhook",
+            Source::ResendSuppressions => "resend-suppressions",
             Source::Mail(family) => family,
         }
     }
@@ -87,6 +93,12 @@ impl Source {
             }
             Source::Postfix => {
                 "a Postfix mail log (lines such as 'postfix/smtp[123]: ID: to=<addr>, ..., dsn=5.1.1, status=bounced (...)')"
+            }
+            Source::ResendWebhook => {
+                "Resend webhook events (objects with type email.bounced, email.complained, ... and data.to)"
+            }
+            Source::ResendSuppressions => {
+                "the Resend suppressions list ({\"data\": [...]} of objects with object: suppression, email, origin)"
             }
             Source::Dsn | Source::Mail(_) => {
                 "bounce mails as an .eml message or an mbox: delivery status notifications (RFC 3464), the bounces of mail servers and providers, feedback reports"

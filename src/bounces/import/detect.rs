@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::json::JsonFile;
-use super::{Source, dsn, postfix, resend, sendgrid};
+use super::{Source, dsn, mailchimp, postfix, resend, sendgrid};
 
 /// How much of a broken JSON file is searched for the keys that name its format.
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -18,6 +18,12 @@ pub fn detect(bytes: &[u8]) -> Option<Source> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
     if matches!(first, b'{' | b'[') {
         return detect_json(&bytes);
+    }
+    if let Some(source) = mailchimp::export_kind(&bytes) {
+        return Some(source);
+    }
+    if mailchimp::is_webhook(&bytes) {
+        return Some(Source::MailchimpWebhook);
     }
     if sendgrid::is_csv_header(&bytes) {
         return Some(Source::SendgridCsv);

@@ -19,10 +19,12 @@ use serde::Serialize;
 use crate::bounces::codes::EnhancedCode;
 use crate::bounces::command::Command;
 
+mod csv_export;
 mod detect;
 mod dsn;
 mod json;
 mod mail;
+mod mailchimp;
 mod mailgun;
 mod mbox;
 mod mime;
@@ -34,8 +36,8 @@ mod ses;
 mod source;
 
 pub use detect::detect;
-pub use source::{Source, parse_format_name};
 pub use mbox::{import_mbox, is_mbox};
+pub use source::{Source, parse_format_name};
 
 /// Longest diagnostic text kept per event, in bytes; the rest is cut at a character boundary.
 pub const MAX_TEXT_BYTES: usize = 4096;
@@ -294,6 +296,9 @@ pub fn import(
         Source::Dsn | Source::Mail(_) => dsn::import(&bytes, &mut out)?,
         Source::ResendWebhook => resend::import_webhook(&bytes, &mut out)?,
         Source::ResendSuppressions => resend::import_suppressions(&bytes, &mut out)?,
+        Source::MailchimpCleaned => mailchimp::import_cleaned(&bytes, &mut out)?,
+        Source::MailchimpUnsubscribed => mailchimp::import_unsubscribed(&bytes, &mut out)?,
+        Source::MailchimpWebhook => mailchimp::import_webhook(&bytes, &mut out)?,
     }
     out.problems.sort_by_key(|problem| problem.line);
     Ok(out)

@@ -247,7 +247,13 @@ mod tests {
                 ),
                 ("cid@web.de", None, "", "Permanent/Suppressed", true),
                 ("dan@web.de", None, "", "email.delivery_delayed", false),
-                ("eve@web.de", None, "Feedback-Type: abuse", "email.complained", false),
+                (
+                    "eve@web.de",
+                    None,
+                    "Feedback-Type: abuse",
+                    "email.complained",
+                    false
+                ),
             ]
         );
         assert_eq!(imported.events[0].time, Some(1_772_445_600));
@@ -260,8 +266,7 @@ mod tests {
  {"object":"suppression","email":"bob@gmail.com","origin":"complaint","created_at":"2026-03-02T10:00:00Z"},
  {"object":"suppression","email":"cid@gmail.com","origin":"manual","created_at":"2026-03-02T10:00:00Z"}
 ]}"#;
-        let imported =
-            import(data, Source::ResendSuppressions, &ImportOptions::default()).unwrap();
+        let imported = import(data, Source::ResendSuppressions, &ImportOptions::default()).unwrap();
         assert_eq!(imported.skipped, 1);
         assert_eq!(imported.events.len(), 2);
         assert!(imported.events[0].already_suppressed);

@@ -20,6 +20,9 @@ pub enum Source {
     Postfix,
     ResendWebhook,
     ResendSuppressions,
+    MailchimpCleaned,
+    MailchimpUnsubscribed,
+    MailchimpWebhook,
     /// Bounce mails, as one message or an mbox: the file's format. Its events are `Dsn` when
     /// read from a delivery-status part, else `Mail`.
     Dsn,
@@ -35,7 +38,7 @@ impl Serialize for Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 11] = [
+    pub const ALL: [Source; 14] = [
         Source::SendgridCsv,
         Source::SendgridJson,
         Source::SendgridWebhook,
@@ -47,6 +50,9 @@ impl Source {
         Source::Dsn,
         Source::ResendWebhook,
         Source::ResendSuppressions,
+        Source::MailchimpCleaned,
+        Source::MailchimpUnsubscribed,
+        Source::MailchimpWebhook,
     ];
 
     /// The name `--history-format` takes.
@@ -63,6 +69,9 @@ impl Source {
             Source::Dsn => "dsn",
             Source::ResendWebhook => "resend-webhook",
             Source::ResendSuppressions => "resend-suppressions",
+            Source::MailchimpCleaned => "mailchimp-cleaned",
+            Source::MailchimpUnsubscribed => "mailchimp-unsubscribed",
+            Source::MailchimpWebhook => "mailchimp-webhook",
             Source::Mail(family) => family,
         }
     }
@@ -99,6 +108,15 @@ impl Source {
             }
             Source::ResendSuppressions => {
                 "the Resend suppressions list ({\"data\": [...]} of objects with object: suppression, email, origin)"
+            }
+            Source::MailchimpCleaned => {
+                "a Mailchimp cleaned members export (a CSV header with Email Address and CLEAN_TIME)"
+            }
+            Source::MailchimpUnsubscribed => {
+                "a Mailchimp unsubscribed members export (a CSV header with Email Address and UNSUB_TIME)"
+            }
+            Source::MailchimpWebhook => {
+                "Mailchimp audience webhook bodies, form-encoded, one a line (type=cleaned&data[email]=...)"
             }
             Source::Dsn | Source::Mail(_) => {
                 "bounce mails as an .eml message or an mbox: delivery status notifications (RFC 3464), the bounces of mail servers and providers, feedback reports"
@@ -140,4 +158,3 @@ pub fn parse_format_name(name: &str) -> Result<Source, String> {
             )
         })
 }
-

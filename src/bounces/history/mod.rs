@@ -333,6 +333,7 @@ fn is_retry(source: Option<Source>, verdict: &str) -> bool {
         Some(Source::Dsn | Source::Mail(_)) => verdict == "action: delayed",
         Some(Source::MailgunEvents) => verdict.contains("/temporary"),
         Some(Source::ResendWebhook) => verdict == "email.delivery_delayed",
+        Some(Source::Mandrill) => verdict == "deferral",
         _ => false,
     }
 }

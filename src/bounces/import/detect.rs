@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::json::JsonFile;
-use super::{Source, dsn, mailchimp, postfix, resend, sendgrid};
+use super::{Source, dsn, mailchimp, mandrill, postfix, resend, sendgrid};
 
 /// How much of a broken JSON file is searched for the keys that name its format.
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -24,6 +24,9 @@ pub fn detect(bytes: &[u8]) -> Option<Source> {
     }
     if mailchimp::is_webhook(&bytes) {
         return Some(Source::MailchimpWebhook);
+    }
+    if mandrill::is_form_body(&bytes) {
+        return Some(Source::Mandrill);
     }
     if sendgrid::is_csv_header(&bytes) {
         return Some(Source::SendgridCsv);
@@ -90,6 +93,12 @@ fn classify_record(map: &Map<String, Value>) -> Option<Source> {
     }
     if resend::is_suppression(map) {
         return Some(Source::ResendSuppressions);
+    }
+    if mandrill::is_event(map) {
+        return Some(Source::Mandrill);
+    }
+    if mandrill::is_reject(map) {
+        return Some(Source::MandrillRejects);
     }
     if (map.get("Type").is_some_and(Value::is_string) && has("Message"))
         || has("notificationType")

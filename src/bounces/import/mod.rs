@@ -26,6 +26,7 @@ mod json;
 mod mail;
 mod mailchimp;
 mod mailgun;
+mod mandrill;
 mod mbox;
 mod mime;
 mod postfix;
@@ -299,6 +300,8 @@ pub fn import(
         Source::MailchimpCleaned => mailchimp::import_cleaned(&bytes, &mut out)?,
         Source::MailchimpUnsubscribed => mailchimp::import_unsubscribed(&bytes, &mut out)?,
         Source::MailchimpWebhook => mailchimp::import_webhook(&bytes, &mut out)?,
+        Source::Mandrill => mandrill::import_webhook(&bytes, &mut out)?,
+        Source::MandrillRejects => mandrill::import_rejects(&bytes, &mut out)?,
     }
     out.problems.sort_by_key(|problem| problem.line);
     Ok(out)

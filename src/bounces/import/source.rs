@@ -23,6 +23,8 @@ pub enum Source {
     MailchimpCleaned,
     MailchimpUnsubscribed,
     MailchimpWebhook,
+    Mandrill,
+    MandrillRejects,
     /// Bounce mails, as one message or an mbox: the file's format. Its events are `Dsn` when
     /// read from a delivery-status part, else `Mail`.
     Dsn,
@@ -38,7 +40,7 @@ impl Serialize for Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 14] = [
+    pub const ALL: [Source; 16] = [
         Source::SendgridCsv,
         Source::SendgridJson,
         Source::SendgridWebhook,
@@ -53,6 +55,8 @@ impl Source {
         Source::MailchimpCleaned,
         Source::MailchimpUnsubscribed,
         Source::MailchimpWebhook,
+        Source::Mandrill,
+        Source::MandrillRejects,
     ];
 
     /// The name `--history-format` takes.
@@ -72,6 +76,8 @@ impl Source {
             Source::MailchimpCleaned => "mailchimp-cleaned",
             Source::MailchimpUnsubscribed => "mailchimp-unsubscribed",
             Source::MailchimpWebhook => "mailchimp-webhook",
+            Source::Mandrill => "mandrill",
+            Source::MandrillRejects => "mandrill-rejects",
             Source::Mail(family) => family,
         }
     }
@@ -117,6 +123,12 @@ impl Source {
             }
             Source::MailchimpWebhook => {
                 "Mailchimp audience webhook bodies, form-encoded, one a line (type=cleaned&data[email]=...)"
+            }
+            Source::Mandrill => {
+                "Mandrill webhook events (a JSON array of objects with event, ts and msg, or the form body mandrill_events=...)"
+            }
+            Source::MandrillRejects => {
+                "the Mandrill rejects list (a JSON array of objects with email, reason, created_at, expires_at)"
             }
             Source::Dsn | Source::Mail(_) => {
                 "bounce mails as an .eml message or an mbox: delivery status notifications (RFC 3464), the bounces of mail servers and providers, feedback reports"

@@ -334,6 +334,7 @@ fn is_retry(source: Option<Source>, verdict: &str) -> bool {
         Some(Source::MailgunEvents) => verdict.contains("/temporary"),
         Some(Source::ResendWebhook) => verdict == "email.delivery_delayed",
         Some(Source::Mandrill) => verdict == "deferral",
+        Some(Source::BrevoWebhook) => verdict == "deferred",
         _ => false,
     }
 }

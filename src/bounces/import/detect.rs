@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::json::JsonFile;
-use super::{Source, dsn, mailchimp, mandrill, postfix, resend, sendgrid};
+use super::{Source, brevo, dsn, mailchimp, mandrill, postfix, resend, sendgrid};
 
 /// How much of a broken JSON file is searched for the keys that name its format.
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -73,6 +73,13 @@ fn classify_top(value: &Value) -> Option<Source> {
             if map.contains_key("Bounces") {
                 return Some(Source::Postmark);
             }
+            // Brevo's blocked contacts: `{"contacts": [...], "count": n}`.
+            if let Some(Value::Array(items)) = map.get("contacts")
+                && let Some(first) = items.iter().find_map(Value::as_object)
+                && brevo::is_blocked_contact(first)
+            {
+                return Some(Source::BrevoBlocked);
+            }
             // A list response: `{"object": "list", "data": [...]}` (Resend).
             if let Some(Value::Array(items)) = map.get("data")
                 && let Some(first) = items.iter().find_map(Value::as_object)
@@ -93,6 +100,12 @@ fn classify_record(map: &Map<String, Value>) -> Option<Source> {
     }
     if resend::is_suppression(map) {
         return Some(Source::ResendSuppressions);
+    }
+    if brevo::is_event(map) {
+        return Some(Source::BrevoWebhook);
+    }
+    if brevo::is_blocked_contact(map) {
+        return Some(Source::BrevoBlocked);
     }
     if mandrill::is_event(map) {
         return Some(Source::Mandrill);

@@ -2,15 +2,17 @@
 //! form field `mandrill_events` (the raw form body is read too), and its rejects list.
 //!
 //! A webhook event is `event` (hard_bounce, soft_bounce, deferral, spam, reject, unsub, send,
-//! open, ...), `ts` (Unix seconds) and `msg` with `email`, `bounce_description` (Mandrill's
-//! word for the bounce: bad_mailbox, mailbox_full, ...) and `diag` (the server's reply,
-//! `smtp;550 5.1.1 ...`); a deferral's replies are in `msg.smtp_events[].diag`. A deferral is a
-//! retry (read, not counted), spam a complaint; reject, unsub and the others are no bounce and
-//! are skipped.
+//! open, ...), `ts` (Unix seconds; `msg.ts` is when it was sent) and `msg` with `email`,
+//! `bounce_description` (Mandrill's word for the bounce: bad_mailbox, mailbox_full, ...) and
+//! `diag` (the server's reply, `smtp;550 5.1.1 ...`); a deferral's replies are in
+//! `msg.smtp_events[].diag`. A deferral is a retry (read, not counted), spam a complaint, a
+//! reject a send Mandrill refused because the address is on its rejects list (already
+//! suppressed); unsub and the others are no bounce and are skipped.
 //!
-//! A rejects list entry is an address Mandrill refuses to send to: `reason` hard-bounce is an
-//! already-suppressed bounce, soft-bounce a soft bounce, spam a complaint; unsub and custom
-//! say nothing about the address and are skipped.
+//! A rejects list entry is an address Mandrill refuses to send to, with the server's reply in
+//! `detail` when a bounce put it there, dated by its last event: `reason` hard-bounce or
+//! custom (added by the sender) is an already-suppressed address, soft-bounce a soft bounce,
+//! spam a complaint; unsub is an opt-out, skipped.
 
 use serde_json::{Map, Value};
 
@@ -61,7 +63,9 @@ fn event_record(file: &JsonFile<'_>, node: &Node<'_>, out: &mut Imported) -> Res
     let name = json::required_string(map, "event", "the event (hard_bounce, soft_bounce, ...)")?
         .trim();
     let complaint = name.eq_ignore_ascii_case("spam");
+    let rejected = name.eq_ignore_ascii_case("reject");
     if !complaint
+        && !rejected
         && !["hard_bounce", "soft_bounce", "deferral"]
             .iter()
             .any(|want| name.eq_ignore_ascii_case(want))
@@ -82,6 +86,7 @@ fn event_record(file: &JsonFile<'_>, node: &Node<'_>, out: &mut Imported) -> Res
     } else {
         let mut event = ImportedEvent::new(Source::Mandrill, node.line, node.location(), address);
         (event.reply, event.text) = split_diagnostic(&diagnostic(msg_map)?);
+        event.already_suppressed = rejected;
         event
     };
     event.time = json::unix_time(map, "ts")?;
@@ -131,7 +136,7 @@ pub(super) fn import_rejects(bytes: &[u8], out: &mut Imported) -> Result<(), Imp
             )?;
             let line = node.line;
             let mut event = match reason {
-                "hard-bounce" => {
+                "hard-bounce" | "custom" => {
                     let mut event =
                         ImportedEvent::new(Source::MandrillRejects, line, node.location(), address);
                     event.already_suppressed = true;
@@ -152,14 +157,23 @@ pub(super) fn import_rejects(bytes: &[u8], out: &mut Imported) -> Result<(), Imp
                     return Ok(());
                 }
             };
-            event.time = json::text_time(
-                map,
-                "created_at",
-                super::parse_iso,
-                "a time such as 2026-03-02 10:14:07 (UTC)",
-            )?;
-            // `detail` is Mandrill's own explanation, not the server's reply: the verdict
-            // decides.
+            let when = |key: &str| {
+                json::text_time(
+                    map,
+                    key,
+                    super::parse_iso,
+                    "a time such as 2026-03-02 10:14:07 (UTC)",
+                )
+            };
+            event.time = when("last_event_at")?.or(when("created_at")?);
+            // A bounce's detail is the server's reply; without a code, the verdict decides.
+            if !event.text.starts_with("Feedback-Type") {
+                let detail = json::string(map, "detail")?.unwrap_or_default();
+                let (reply, text) = split_diagnostic(detail);
+                if reply.is_some() || crate::bounces::codes::find_codes(&text).0.is_some() {
+                    (event.reply, event.text) = (reply, text);
+                }
+            }
             event.source_verdict = verdict(&format!("reject/{reason}"));
             out.events.push(event);
             Ok(())
@@ -225,6 +239,7 @@ mod tests {
         assert_eq!(imported.skipped, 1);
         assert!(imported.events[0].already_suppressed);
         assert_eq!(imported.events[0].time, Some(1_772_445_600));
+        assert_eq!(imported.events[0].text, "550 mailbox does not exist");
         assert_eq!(imported.events[0].source_verdict, "reject/hard-bounce");
     }
 }

@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::bounces::codes::EnhancedCode;
 use crate::bounces::command::Command;
 
+mod brevo;
 mod csv_export;
 mod detect;
 mod dsn;
@@ -302,6 +303,8 @@ pub fn import(
         Source::MailchimpWebhook => mailchimp::import_webhook(&bytes, &mut out)?,
         Source::Mandrill => mandrill::import_webhook(&bytes, &mut out)?,
         Source::MandrillRejects => mandrill::import_rejects(&bytes, &mut out)?,
+        Source::BrevoWebhook => brevo::import_webhook(&bytes, &mut out)?,
+        Source::BrevoBlocked => brevo::import_blocked(&bytes, &mut out)?,
     }
     out.problems.sort_by_key(|problem| problem.line);
     Ok(out)

@@ -10,8 +10,8 @@
 //! the other events (sent, delivered, opened, clicked) are skipped.
 //!
 //! A suppressions list entry (`object: "suppression"`) is an address Resend stopped mailing:
-//! `origin` bounce is an already-suppressed bounce, complaint a complaint, manual says nothing
-//! about the address and is skipped.
+//! `origin` complaint is a complaint; bounce or manual is an already-suppressed address
+//! (Resend will not send to it, and reports a send to it as a bounce).
 
 use serde_json::{Map, Value};
 
@@ -169,16 +169,7 @@ pub(super) fn import_suppressions(bytes: &[u8], out: &mut Imported) -> Result<()
                 "email",
             )?;
             let time = json::unix_time(map, "created_at")?;
-            let mut event = if origin.eq_ignore_ascii_case("bounce") {
-                let mut event = ImportedEvent::new(
-                    Source::ResendSuppressions,
-                    node.line,
-                    node.location(),
-                    address,
-                );
-                event.already_suppressed = true;
-                event
-            } else if origin.eq_ignore_ascii_case("complaint") {
+            let mut event = if origin.eq_ignore_ascii_case("complaint") {
                 ImportedEvent::complaint(
                     Source::ResendSuppressions,
                     node.line,
@@ -187,9 +178,14 @@ pub(super) fn import_suppressions(bytes: &[u8], out: &mut Imported) -> Result<()
                     None,
                 )
             } else {
-                // Suppressed by hand: says nothing about whether the address exists.
-                out.skipped += 1;
-                return Ok(());
+                let mut event = ImportedEvent::new(
+                    Source::ResendSuppressions,
+                    node.line,
+                    node.location(),
+                    address,
+                );
+                event.already_suppressed = true;
+                event
             };
             event.time = time;
             event.source_verdict = verdict(&format!("suppression/{origin}"));
@@ -260,16 +256,16 @@ mod tests {
     }
 
     #[test]
-    fn a_suppression_by_bounce_is_proof_and_one_by_hand_is_skipped() {
+    fn a_suppression_is_proof_and_one_for_a_complaint_a_complaint() {
         let data = br#"{"object":"list","data":[
  {"object":"suppression","email":"ann@gmail.com","origin":"bounce","created_at":"2026-03-02T10:00:00Z"},
  {"object":"suppression","email":"bob@gmail.com","origin":"complaint","created_at":"2026-03-02T10:00:00Z"},
  {"object":"suppression","email":"cid@gmail.com","origin":"manual","created_at":"2026-03-02T10:00:00Z"}
 ]}"#;
         let imported = import(data, Source::ResendSuppressions, &ImportOptions::default()).unwrap();
-        assert_eq!(imported.skipped, 1);
-        assert_eq!(imported.events.len(), 2);
+        assert_eq!(imported.events.len(), 3);
         assert!(imported.events[0].already_suppressed);
+        assert!(imported.events[2].already_suppressed);
         assert_eq!(imported.events[1].text, "Feedback-Type: abuse");
         assert_eq!(imported.events[1].line, 3);
     }

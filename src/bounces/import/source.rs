@@ -25,6 +25,8 @@ pub enum Source {
     MailchimpWebhook,
     Mandrill,
     MandrillRejects,
+    BrevoWebhook,
+    BrevoBlocked,
     /// Bounce mails, as one message or an mbox: the file's format. Its events are `Dsn` when
     /// read from a delivery-status part, else `Mail`.
     Dsn,
@@ -40,7 +42,7 @@ impl Serialize for Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 16] = [
+    pub const ALL: [Source; 18] = [
         Source::SendgridCsv,
         Source::SendgridJson,
         Source::SendgridWebhook,
@@ -57,6 +59,8 @@ impl Source {
         Source::MailchimpWebhook,
         Source::Mandrill,
         Source::MandrillRejects,
+        Source::BrevoWebhook,
+        Source::BrevoBlocked,
     ];
 
     /// The name `--history-format` takes.
@@ -78,6 +82,8 @@ impl Source {
             Source::MailchimpWebhook => "mailchimp-webhook",
             Source::Mandrill => "mandrill",
             Source::MandrillRejects => "mandrill-rejects",
+            Source::BrevoWebhook => "brevo-webhook",
+            Source::BrevoBlocked => "brevo-blocked",
             Source::Mail(family) => family,
         }
     }
@@ -129,6 +135,12 @@ impl Source {
             }
             Source::MandrillRejects => {
                 "the Mandrill rejects list (a JSON array of objects with email, reason, created_at, expires_at)"
+            }
+            Source::BrevoWebhook => {
+                "Brevo webhook events (objects with event, email, reason and ts_epoch or ts_event)"
+            }
+            Source::BrevoBlocked => {
+                "the Brevo blocked contacts list ({\"contacts\": [...]} of objects with email, reason, blockedAt)"
             }
             Source::Dsn | Source::Mail(_) => {
                 "bounce mails as an .eml message or an mbox: delivery status notifications (RFC 3464), the bounces of mail servers and providers, feedback reports"

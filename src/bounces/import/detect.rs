@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::json::JsonFile;
-use super::{Source, brevo, dsn, mailchimp, mandrill, postfix, resend, sendgrid};
+use super::{Source, brevo, dsn, mailchimp, mailjet, mandrill, postfix, resend, sendgrid};
 
 /// How much of a broken JSON file is searched for the keys that name its format.
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -100,6 +100,9 @@ fn classify_record(map: &Map<String, Value>) -> Option<Source> {
     }
     if resend::is_suppression(map) {
         return Some(Source::ResendSuppressions);
+    }
+    if mailjet::is_event(map) {
+        return Some(Source::Mailjet);
     }
     if brevo::is_event(map) {
         return Some(Source::BrevoWebhook);

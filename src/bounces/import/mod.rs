@@ -27,6 +27,7 @@ mod json;
 mod mail;
 mod mailchimp;
 mod mailgun;
+mod mailjet;
 mod mandrill;
 mod mbox;
 mod mime;
@@ -305,6 +306,7 @@ pub fn import(
         Source::MandrillRejects => mandrill::import_rejects(&bytes, &mut out)?,
         Source::BrevoWebhook => brevo::import_webhook(&bytes, &mut out)?,
         Source::BrevoBlocked => brevo::import_blocked(&bytes, &mut out)?,
+        Source::Mailjet => mailjet::import(&bytes, &mut out)?,
     }
     out.problems.sort_by_key(|problem| problem.line);
     Ok(out)

@@ -27,6 +27,7 @@ pub enum Source {
     MandrillRejects,
     BrevoWebhook,
     BrevoBlocked,
+    Mailjet,
     /// Bounce mails, as one message or an mbox: the file's format. Its events are `Dsn` when
     /// read from a delivery-status part, else `Mail`.
     Dsn,
@@ -42,7 +43,7 @@ impl Serialize for Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 18] = [
+    pub const ALL: [Source; 19] = [
         Source::SendgridCsv,
         Source::SendgridJson,
         Source::SendgridWebhook,
@@ -61,6 +62,7 @@ impl Source {
         Source::MandrillRejects,
         Source::BrevoWebhook,
         Source::BrevoBlocked,
+        Source::Mailjet,
     ];
 
     /// The name `--history-format` takes.
@@ -84,6 +86,7 @@ impl Source {
             Source::MandrillRejects => "mandrill-rejects",
             Source::BrevoWebhook => "brevo-webhook",
             Source::BrevoBlocked => "brevo-blocked",
+            Source::Mailjet => "mailjet",
             Source::Mail(family) => family,
         }
     }
@@ -141,6 +144,9 @@ impl Source {
             }
             Source::BrevoBlocked => {
                 "the Brevo blocked contacts list ({\"contacts\": [...]} of objects with email, reason, blockedAt)"
+            }
+            Source::Mailjet => {
+                "Mailjet Event API events (objects with event, email, time and MessageID or mj_campaign_id)"
             }
             Source::Dsn | Source::Mail(_) => {
                 "bounce mails as an .eml message or an mbox: delivery status notifications (RFC 3464), the bounces of mail servers and providers, feedback reports"

@@ -88,11 +88,17 @@ fn matches(row: &Row, event: &Event) -> Vec<String> {
         wrong.push(format!("time {:?}, expected {:?}", event.time, row.time));
     }
     if row.reply.is_some() && evidence.reply != row.reply {
-        wrong.push(format!("reply {:?}, expected {:?}", evidence.reply, row.reply));
+        wrong.push(format!(
+            "reply {:?}, expected {:?}",
+            evidence.reply, row.reply
+        ));
     }
     let enhanced = evidence.enhanced.map(|code| code.to_string());
     if row.enhanced.is_some() && enhanced != row.enhanced {
-        wrong.push(format!("enhanced {enhanced:?}, expected {:?}", row.enhanced));
+        wrong.push(format!(
+            "enhanced {enhanced:?}, expected {:?}",
+            row.enhanced
+        ));
     }
     wrong
 }

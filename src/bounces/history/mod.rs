@@ -335,6 +335,7 @@ fn is_retry(source: Option<Source>, verdict: &str) -> bool {
         Some(Source::ResendWebhook) => verdict == "email.delivery_delayed",
         Some(Source::Mandrill) => verdict == "deferral",
         Some(Source::BrevoWebhook) => verdict == "deferred",
+        Some(Source::Sparkpost) => verdict.starts_with("delay"),
         _ => false,
     }
 }

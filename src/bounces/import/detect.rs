@@ -6,7 +6,9 @@
 use serde_json::{Map, Value};
 
 use super::json::JsonFile;
-use super::{Source, brevo, dsn, mailchimp, mailjet, mandrill, postfix, resend, sendgrid};
+use super::{
+    Source, brevo, dsn, mailchimp, mailjet, mandrill, postfix, resend, sendgrid, sparkpost,
+};
 
 /// How much of a broken JSON file is searched for the keys that name its format.
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -24,6 +26,9 @@ pub fn detect(bytes: &[u8]) -> Option<Source> {
     }
     if mailchimp::is_webhook(&bytes) {
         return Some(Source::MailchimpWebhook);
+    }
+    if sparkpost::is_suppression_csv(&bytes) {
+        return Some(Source::SparkpostSuppressions);
     }
     if mandrill::is_form_body(&bytes) {
         return Some(Source::Mandrill);
@@ -73,6 +78,17 @@ fn classify_top(value: &Value) -> Option<Source> {
             if map.contains_key("Bounces") {
                 return Some(Source::Postmark);
             }
+            // SparkPost's Events API and suppression list: `{"results": [...]}`.
+            if let Some(Value::Array(items)) = map.get("results")
+                && let Some(first) = items.iter().find_map(Value::as_object)
+            {
+                if sparkpost::is_event(first) {
+                    return Some(Source::Sparkpost);
+                }
+                if sparkpost::is_suppression(first) {
+                    return Some(Source::SparkpostSuppressions);
+                }
+            }
             // Brevo's blocked contacts: `{"contacts": [...], "count": n}`.
             if let Some(Value::Array(items)) = map.get("contacts")
                 && let Some(first) = items.iter().find_map(Value::as_object)
@@ -100,6 +116,12 @@ fn classify_record(map: &Map<String, Value>) -> Option<Source> {
     }
     if resend::is_suppression(map) {
         return Some(Source::ResendSuppressions);
+    }
+    if sparkpost::is_event(map) {
+        return Some(Source::Sparkpost);
+    }
+    if sparkpost::is_suppression(map) {
+        return Some(Source::SparkpostSuppressions);
     }
     if mailjet::is_event(map) {
         return Some(Source::Mailjet);

@@ -27,19 +27,31 @@ const NOT_BOUNCES: [&str; 4] = [
 pub(super) fn is_event(map: &Map<String, Value>) -> bool {
     map.contains_key("event")
         && map.contains_key("email")
-        && ["mj_campaign_id", "mj_contact_id", "Message_GUID", "MessageID"]
-            .iter()
-            .any(|key| map.contains_key(*key))
+        && [
+            "mj_campaign_id",
+            "mj_contact_id",
+            "Message_GUID",
+            "MessageID",
+        ]
+        .iter()
+        .any(|key| map.contains_key(*key))
 }
 
 pub(super) fn import(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError> {
-    json::each_record(bytes, Source::Mailjet, None, is_event, out, |_, node, out| {
-        match event(node)? {
-            Some(event) => out.events.push(event),
-            None => out.skipped += 1,
-        }
-        Ok(())
-    })
+    json::each_record(
+        bytes,
+        Source::Mailjet,
+        None,
+        is_event,
+        out,
+        |_, node, out| {
+            match event(node)? {
+                Some(event) => out.events.push(event),
+                None => out.skipped += 1,
+            }
+            Ok(())
+        },
+    )
 }
 
 fn event(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> {
@@ -47,12 +59,16 @@ fn event(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> {
     let name = json::required_string(map, "event", "the event (bounce, blocked, spam, ...)")?
         .trim()
         .to_ascii_lowercase();
-    let related = json::string(map, "error_related_to")?.unwrap_or_default().trim();
+    let related = json::string(map, "error_related_to")?
+        .unwrap_or_default()
+        .trim();
     let error = json::string(map, "error")?.unwrap_or_default().trim();
     let complaint = name == "spam";
     let counted = match name.as_str() {
         "bounce" => true,
-        "blocked" => !NOT_BOUNCES.iter().any(|not| error.eq_ignore_ascii_case(not)),
+        "blocked" => !NOT_BOUNCES
+            .iter()
+            .any(|not| error.eq_ignore_ascii_case(not)),
         _ => complaint,
     };
     if !counted {

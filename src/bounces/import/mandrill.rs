@@ -60,8 +60,8 @@ pub(super) fn import_webhook(bytes: &[u8], out: &mut Imported) -> Result<(), Imp
 
 fn event_record(file: &JsonFile<'_>, node: &Node<'_>, out: &mut Imported) -> Result<(), String> {
     let map = node.object()?;
-    let name = json::required_string(map, "event", "the event (hard_bounce, soft_bounce, ...)")?
-        .trim();
+    let name =
+        json::required_string(map, "event", "the event (hard_bounce, soft_bounce, ...)")?.trim();
     let complaint = name.eq_ignore_ascii_case("spam");
     let rejected = name.eq_ignore_ascii_case("reject");
     if !complaint
@@ -219,7 +219,12 @@ mod tests {
             ("bob@gmx.de", None, "451 4.7.1 greylisted", "deferral"),
             ("cid@web.de", None, "Feedback-Type: abuse", "spam"),
         ];
-        let json = import(EVENTS.as_bytes(), Source::Mandrill, &ImportOptions::default()).unwrap();
+        let json = import(
+            EVENTS.as_bytes(),
+            Source::Mandrill,
+            &ImportOptions::default(),
+        )
+        .unwrap();
         assert_eq!(got(&json), expected);
         assert_eq!((json.skipped, json.events[1].line), (1, 2));
         let body: String = form_urlencoded::Serializer::new(String::new())

@@ -37,6 +37,7 @@ mod resend;
 mod sendgrid;
 mod ses;
 mod source;
+mod sparkpost;
 
 pub use detect::detect;
 pub use mbox::{import_mbox, is_mbox};
@@ -307,6 +308,8 @@ pub fn import(
         Source::BrevoWebhook => brevo::import_webhook(&bytes, &mut out)?,
         Source::BrevoBlocked => brevo::import_blocked(&bytes, &mut out)?,
         Source::Mailjet => mailjet::import(&bytes, &mut out)?,
+        Source::Sparkpost => sparkpost::import_events(&bytes, &mut out)?,
+        Source::SparkpostSuppressions => sparkpost::import_suppressions(&bytes, &mut out)?,
     }
     out.problems.sort_by_key(|problem| problem.line);
     Ok(out)

@@ -28,6 +28,8 @@ pub enum Source {
     BrevoWebhook,
     BrevoBlocked,
     Mailjet,
+    Sparkpost,
+    SparkpostSuppressions,
     /// Bounce mails, as one message or an mbox: the file's format. Its events are `Dsn` when
     /// read from a delivery-status part, else `Mail`.
     Dsn,
@@ -43,7 +45,7 @@ impl Serialize for Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 19] = [
+    pub const ALL: [Source; 21] = [
         Source::SendgridCsv,
         Source::SendgridJson,
         Source::SendgridWebhook,
@@ -63,6 +65,8 @@ impl Source {
         Source::BrevoWebhook,
         Source::BrevoBlocked,
         Source::Mailjet,
+        Source::Sparkpost,
+        Source::SparkpostSuppressions,
     ];
 
     /// The name `--history-format` takes.
@@ -87,6 +91,8 @@ impl Source {
             Source::BrevoWebhook => "brevo-webhook",
             Source::BrevoBlocked => "brevo-blocked",
             Source::Mailjet => "mailjet",
+            Source::Sparkpost => "sparkpost",
+            Source::SparkpostSuppressions => "sparkpost-suppressions",
             Source::Mail(family) => family,
         }
     }
@@ -147,6 +153,12 @@ impl Source {
             }
             Source::Mailjet => {
                 "Mailjet Event API events (objects with event, email, time and MessageID or mj_campaign_id)"
+            }
+            Source::Sparkpost => {
+                "SparkPost events (a webhook batch of {\"msys\": {...}} entries, or an Events API {\"results\": [...]})"
+            }
+            Source::SparkpostSuppressions => {
+                "the SparkPost suppression list (JSON {\"results\": [...]} with recipient and source, or the CSV recipient,type,description)"
             }
             Source::Dsn | Source::Mail(_) => {
                 "bounce mails as an .eml message or an mbox: delivery status notifications (RFC 3464), the bounces of mail servers and providers, feedback reports"

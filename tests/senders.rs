@@ -160,7 +160,7 @@ fn every_record_of_every_sender_comes_out_as_its_kind_says() {
                         "{name}/{file}:{} {}: an event no row expects ({})",
                         event.line,
                         event.key,
-                        kind_of(&event)
+                        kind_of(event)
                     ));
                 }
             }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::json::JsonFile;
 use super::{
-    Source, brevo, dsn, mailchimp, mailjet, mandrill, postfix, resend, sendgrid, sparkpost,
+    Source, azure, brevo, dsn, mailchimp, mailjet, mandrill, postfix, resend, sendgrid, sparkpost,
 };
 
 /// How much of a broken JSON file is searched for the keys that name its format.
@@ -26,6 +26,9 @@ pub fn detect(bytes: &[u8]) -> Option<Source> {
     }
     if mailchimp::is_webhook(&bytes) {
         return Some(Source::MailchimpWebhook);
+    }
+    if azure::is_log_csv(&bytes) {
+        return Some(Source::AzureLogs);
     }
     if sparkpost::is_suppression_csv(&bytes) {
         return Some(Source::SparkpostSuppressions);
@@ -78,6 +81,9 @@ fn classify_top(value: &Value) -> Option<Source> {
             if map.contains_key("Bounces") {
                 return Some(Source::Postmark);
             }
+            if azure::is_log_json(map) {
+                return Some(Source::AzureLogs);
+            }
             // SparkPost's Events API and suppression list: `{"results": [...]}`.
             if let Some(Value::Array(items)) = map.get("results")
                 && let Some(first) = items.iter().find_map(Value::as_object)
@@ -116,6 +122,9 @@ fn classify_record(map: &Map<String, Value>) -> Option<Source> {
     }
     if resend::is_suppression(map) {
         return Some(Source::ResendSuppressions);
+    }
+    if azure::is_event(map) {
+        return Some(Source::AzureEventGrid);
     }
     if sparkpost::is_event(map) {
         return Some(Source::Sparkpost);

@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::bounces::codes::EnhancedCode;
 use crate::bounces::command::Command;
 
+mod azure;
 mod brevo;
 mod csv_export;
 mod detect;
@@ -310,6 +311,8 @@ pub fn import(
         Source::Mailjet => mailjet::import(&bytes, &mut out)?,
         Source::Sparkpost => sparkpost::import_events(&bytes, &mut out)?,
         Source::SparkpostSuppressions => sparkpost::import_suppressions(&bytes, &mut out)?,
+        Source::AzureEventGrid => azure::import_events(&bytes, &mut out)?,
+        Source::AzureLogs => azure::import_logs(&bytes, &mut out)?,
     }
     out.problems.sort_by_key(|problem| problem.line);
     Ok(out)

@@ -30,6 +30,8 @@ pub enum Source {
     Mailjet,
     Sparkpost,
     SparkpostSuppressions,
+    AzureEventGrid,
+    AzureLogs,
     /// Bounce mails, as one message or an mbox: the file's format. Its events are `Dsn` when
     /// read from a delivery-status part, else `Mail`.
     Dsn,
@@ -45,7 +47,7 @@ impl Serialize for Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 21] = [
+    pub const ALL: [Source; 23] = [
         Source::SendgridCsv,
         Source::SendgridJson,
         Source::SendgridWebhook,
@@ -67,6 +69,8 @@ impl Source {
         Source::Mailjet,
         Source::Sparkpost,
         Source::SparkpostSuppressions,
+        Source::AzureEventGrid,
+        Source::AzureLogs,
     ];
 
     /// The name `--history-format` takes.
@@ -93,6 +97,8 @@ impl Source {
             Source::Mailjet => "mailjet",
             Source::Sparkpost => "sparkpost",
             Source::SparkpostSuppressions => "sparkpost-suppressions",
+            Source::AzureEventGrid => "azure-eventgrid",
+            Source::AzureLogs => "azure-logs",
             Source::Mail(family) => family,
         }
     }
@@ -159,6 +165,12 @@ impl Source {
             }
             Source::SparkpostSuppressions => {
                 "the SparkPost suppression list (JSON {\"results\": [...]} with recipient and source, or the CSV recipient,type,description)"
+            }
+            Source::AzureEventGrid => {
+                "Azure Communication Services delivery reports (Event Grid events Microsoft.Communication.EmailDeliveryReportReceived)"
+            }
+            Source::AzureLogs => {
+                "the Azure Log Analytics table ACSEmailStatusUpdateOperational (the portal's CSV export, or the Query API's {\"tables\": [...]})"
             }
             Source::Dsn | Source::Mail(_) => {
                 "bounce mails as an .eml message or an mbox: delivery status notifications (RFC 3464), the bounces of mail servers and providers, feedback reports"

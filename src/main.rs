@@ -92,8 +92,9 @@ struct RulesArg {
 #[derive(Subcommand)]
 enum HistoryCommand {
     /// Read bounce histories of any known format (SendGrid, Mailgun, Amazon SES, Postmark,
-    /// Postfix logs, bounce messages) and append them to the generic history CSV, leaving out
-    /// the events it already holds.
+    /// Resend, Mailchimp, Mandrill, Brevo, Mailjet, SparkPost, Azure Communication Services,
+    /// Postfix logs, bounce mails) and append them to the generic history CSV, leaving out the
+    /// events it already holds.
     Import(ImportArgs),
 }
 

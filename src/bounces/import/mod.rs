@@ -245,7 +245,7 @@ pub enum ImportError {
     Unreadable { line: u64, detail: String },
     /// For the caller: the content is none of these formats and not a generic history CSV.
     #[error(
-        "is in no known bounce format: tried SendGrid (CSV, JSON, event webhook), Mailgun (events, bounces), Amazon SES (SNS, plain, event publishing; one object, an array or JSON lines), Postmark, Postfix log, bounce mail (.eml, mbox); the generic CSV needs a header naming the address and a code or a diagnostic"
+        "is in no known bounce format: tried SendGrid (CSV, JSON, event webhook), Mailgun (events, bounces), Amazon SES (SNS, plain, event publishing; one object, an array or JSON lines), Postmark, Resend, Mailchimp, Mandrill, Brevo, Mailjet, SparkPost, Azure Communication Services, Postfix log, bounce mail (.eml, mbox); the generic CSV needs a header naming the address and a code or a diagnostic"
     )]
     UnknownFormat,
 }

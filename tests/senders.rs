@@ -276,3 +276,49 @@ fn a_folder_of_every_sender_imports_once_and_round_trips_through_the_generic_csv
     assert!(direct.len() >= 40, "{direct:?}");
     assert_eq!(direct, normalised);
 }
+
+/// A record with the fields of two senders is not guessed at: the file is an error that names
+/// both and the option that settles it, which then reads it.
+#[test]
+fn a_record_of_two_senders_is_an_error_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mixed.json"),
+        r#"[{"event":"hard_bounce","email":"ann@gmail.com","ts_epoch":1772445600000,"mj_campaign_id":7,"reason":"550 5.1.1 user unknown"}]"#,
+    )
+    .unwrap();
+    let output = support::bin::run(
+        dir.path(),
+        &["history", "import", "mixed.json", "--out", "h.csv"],
+    );
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains(
+            "mixed.json:1: error[history-unreadable]: (mailjet) holds the fields of two formats, mailjet and brevo-webhook: name the one it is with --history-format mailjet (or brevo-webhook)"
+        ),
+        "{said}"
+    );
+    let forced = support::bin::run(
+        dir.path(),
+        &[
+            "history",
+            "import",
+            "mixed.json",
+            "--out",
+            "h.csv",
+            "--history-format",
+            "brevo-webhook",
+        ],
+    );
+    assert_eq!(
+        forced.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+}

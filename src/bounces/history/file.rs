@@ -99,7 +99,15 @@ fn read_into(path: &Path, rules: &RuleSet, options: HistoryOptions, out: &mut Ou
     let detected = match options.format {
         Some(source) => Some(source),
         None if generic::looks_generic(&bytes) => None,
-        None => import::detect(&bytes),
+        None => match import::detect_all(&bytes)[..] {
+            [] => None,
+            [one] => Some(one),
+            [first, second, ..] => {
+                let error = import::ImportError::Ambiguous { first, second };
+                out.problems.push(import_failed(&out.file, first, &error));
+                return;
+            }
+        },
     };
     let Some(source) = detected else {
         return generic::read(&bytes, rules, options, out);

@@ -16,137 +16,164 @@ const SNIFF_BYTES: usize = 64 * 1024;
 /// Which known non-generic format the bytes are, from their content (not the file name).
 /// None: not one of these (the caller then tries its generic CSV reader).
 pub fn detect(bytes: &[u8]) -> Option<Source> {
-    let bytes = crate::table::decode_prelude(bytes).ok()?;
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
+    detect_all(bytes).first().copied()
+}
+
+/// Every format whose detector takes the bytes, the most likely first: more than one only
+/// when a record holds the fields that name two senders (the caller says so, and asks for
+/// `--history-format`).
+pub fn detect_all(bytes: &[u8]) -> Vec<Source> {
+    let Ok(bytes) = crate::table::decode_prelude(bytes) else {
+        return Vec::new();
+    };
+    let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace()) else {
+        return Vec::new();
+    };
     if matches!(first, b'{' | b'[') {
         return detect_json(&bytes);
     }
-    if let Some(source) = mailchimp::export_kind(&bytes) {
+    detect_text(&bytes).into_iter().collect()
+}
+
+fn detect_text(bytes: &[u8]) -> Option<Source> {
+    if let Some(source) = mailchimp::export_kind(bytes) {
         return Some(source);
     }
-    if mailchimp::is_webhook(&bytes) {
+    if mailchimp::is_webhook(bytes) {
         return Some(Source::MailchimpWebhook);
     }
-    if azure::is_log_csv(&bytes) {
+    if azure::is_log_csv(bytes) {
         return Some(Source::AzureLogs);
     }
-    if sparkpost::is_suppression_csv(&bytes) {
+    if sparkpost::is_suppression_csv(bytes) {
         return Some(Source::SparkpostSuppressions);
     }
-    if mandrill::is_form_body(&bytes) {
+    if mandrill::is_form_body(bytes) {
         return Some(Source::Mandrill);
     }
-    if sendgrid::is_csv_header(&bytes) {
+    if sendgrid::is_csv_header(bytes) {
         return Some(Source::SendgridCsv);
     }
-    if dsn::looks_like(&bytes) {
+    if dsn::looks_like(bytes) {
         return Some(Source::Dsn);
     }
-    if postfix::looks_like(&bytes) {
+    if postfix::looks_like(bytes) {
         return Some(Source::Postfix);
     }
     None
 }
 
-fn detect_json(bytes: &[u8]) -> Option<Source> {
+fn detect_json(bytes: &[u8]) -> Vec<Source> {
     // The source only words the error, which is not used here.
     match JsonFile::read(bytes, Source::SendgridJson) {
         Ok(file) => file
             .roots()
             .iter()
-            .find_map(|root| classify_top(root.value)),
-        Err(_) => sniff_keys(bytes),
+            .map(|root| classify_top(root.value))
+            .find(|found| !found.is_empty())
+            .unwrap_or_default(),
+        Err(_) => sniff_keys(bytes).into_iter().collect(),
     }
 }
 
-fn classify_top(value: &Value) -> Option<Source> {
+fn classify_top(value: &Value) -> Vec<Source> {
     match value {
         // An empty list is an empty history whatever its format.
-        Value::Array(items) if items.is_empty() => Some(Source::SendgridJson),
+        Value::Array(items) if items.is_empty() => vec![Source::SendgridJson],
         Value::Array(items) => items
             .iter()
             .filter_map(Value::as_object)
-            .find_map(classify_record),
+            .map(classify_record)
+            .find(|found| !found.is_empty())
+            .unwrap_or_default(),
         Value::Object(map) => {
-            if let Some(items) = map.get("items") {
-                let items = items.as_array()?;
-                let first = items.iter().find_map(Value::as_object);
-                return match first {
-                    Some(item) if item.contains_key("address") && !item.contains_key("event") => {
-                        Some(Source::MailgunBounces)
-                    }
-                    _ => Some(Source::MailgunEvents),
-                };
-            }
-            if map.contains_key("Bounces") {
-                return Some(Source::Postmark);
-            }
-            if azure::is_log_json(map) {
-                return Some(Source::AzureLogs);
-            }
-            // SparkPost's Events API and suppression list: `{"results": [...]}`.
-            if let Some(Value::Array(items)) = map.get("results")
-                && let Some(first) = items.iter().find_map(Value::as_object)
-            {
-                if sparkpost::is_event(first) {
-                    return Some(Source::Sparkpost);
-                }
-                if sparkpost::is_suppression(first) {
-                    return Some(Source::SparkpostSuppressions);
-                }
-            }
-            // Brevo's blocked contacts: `{"contacts": [...], "count": n}`.
-            if let Some(Value::Array(items)) = map.get("contacts")
-                && let Some(first) = items.iter().find_map(Value::as_object)
-                && brevo::is_blocked_contact(first)
-            {
-                return Some(Source::BrevoBlocked);
-            }
-            // A list response: `{"object": "list", "data": [...]}` (Resend).
-            if let Some(Value::Array(items)) = map.get("data")
-                && let Some(first) = items.iter().find_map(Value::as_object)
-                && resend::is_suppression(first)
-            {
-                return Some(Source::ResendSuppressions);
-            }
-            classify_record(map)
+            classify_object(map).map_or_else(|| classify_record(map), |one| vec![one])
         }
-        _ => None,
+        _ => Vec::new(),
     }
 }
 
-fn classify_record(map: &Map<String, Value>) -> Option<Source> {
+/// A top-level object that holds its records: an API response.
+fn classify_object(map: &Map<String, Value>) -> Option<Source> {
+    {
+        if let Some(items) = map.get("items") {
+            let items = items.as_array()?;
+            let first = items.iter().find_map(Value::as_object);
+            return match first {
+                Some(item) if item.contains_key("address") && !item.contains_key("event") => {
+                    Some(Source::MailgunBounces)
+                }
+                _ => Some(Source::MailgunEvents),
+            };
+        }
+        if map.contains_key("Bounces") {
+            return Some(Source::Postmark);
+        }
+        if azure::is_log_json(map) {
+            return Some(Source::AzureLogs);
+        }
+        // SparkPost's Events API and suppression list: `{"results": [...]}`.
+        if let Some(Value::Array(items)) = map.get("results")
+            && let Some(first) = items.iter().find_map(Value::as_object)
+        {
+            if sparkpost::is_event(first) {
+                return Some(Source::Sparkpost);
+            }
+            if sparkpost::is_suppression(first) {
+                return Some(Source::SparkpostSuppressions);
+            }
+        }
+        // Brevo's blocked contacts: `{"contacts": [...], "count": n}`.
+        if let Some(Value::Array(items)) = map.get("contacts")
+            && let Some(first) = items.iter().find_map(Value::as_object)
+            && brevo::is_blocked_contact(first)
+        {
+            return Some(Source::BrevoBlocked);
+        }
+        // A list response: `{"object": "list", "data": [...]}` (Resend).
+        if let Some(Value::Array(items)) = map.get("data")
+            && let Some(first) = items.iter().find_map(Value::as_object)
+            && resend::is_suppression(first)
+        {
+            return Some(Source::ResendSuppressions);
+        }
+        None
+    }
+}
+
+/// Whether a record holds a sender's own fields.
+type Fits = fn(&Map<String, Value>) -> bool;
+
+/// The newer senders' records, each known by fields no other sender writes.
+const SPECIFIC: [(Fits, Source); 10] = [
+    (resend::is_webhook, Source::ResendWebhook),
+    (resend::is_suppression, Source::ResendSuppressions),
+    (azure::is_event, Source::AzureEventGrid),
+    (sparkpost::is_event, Source::Sparkpost),
+    (sparkpost::is_suppression, Source::SparkpostSuppressions),
+    (mailjet::is_event, Source::Mailjet),
+    (brevo::is_event, Source::BrevoWebhook),
+    (brevo::is_blocked_contact, Source::BrevoBlocked),
+    (mandrill::is_event, Source::Mandrill),
+    (mandrill::is_reject, Source::MandrillRejects),
+];
+
+/// The formats a record fits: the senders whose own fields it holds (two of them only when it
+/// mixes their fields), else the first of the older detectors that takes it.
+fn classify_record(map: &Map<String, Value>) -> Vec<Source> {
+    let specific: Vec<Source> = SPECIFIC
+        .iter()
+        .filter(|(fits, _)| fits(map))
+        .map(|(_, source)| *source)
+        .collect();
+    if !specific.is_empty() {
+        return specific;
+    }
+    classify_older(map).into_iter().collect()
+}
+
+fn classify_older(map: &Map<String, Value>) -> Option<Source> {
     let has = |key: &str| map.contains_key(key);
-    if resend::is_webhook(map) {
-        return Some(Source::ResendWebhook);
-    }
-    if resend::is_suppression(map) {
-        return Some(Source::ResendSuppressions);
-    }
-    if azure::is_event(map) {
-        return Some(Source::AzureEventGrid);
-    }
-    if sparkpost::is_event(map) {
-        return Some(Source::Sparkpost);
-    }
-    if sparkpost::is_suppression(map) {
-        return Some(Source::SparkpostSuppressions);
-    }
-    if mailjet::is_event(map) {
-        return Some(Source::Mailjet);
-    }
-    if brevo::is_event(map) {
-        return Some(Source::BrevoWebhook);
-    }
-    if brevo::is_blocked_contact(map) {
-        return Some(Source::BrevoBlocked);
-    }
-    if mandrill::is_event(map) {
-        return Some(Source::Mandrill);
-    }
-    if mandrill::is_reject(map) {
-        return Some(Source::MandrillRejects);
-    }
     if (map.get("Type").is_some_and(Value::is_string) && has("Message"))
         || has("notificationType")
         || (has("eventType") && (has("mail") || has("bounce")))

@@ -40,7 +40,7 @@ mod ses;
 mod source;
 mod sparkpost;
 
-pub use detect::detect;
+pub use detect::{detect, detect_all};
 pub use mbox::{import_mbox, is_mbox};
 pub use source::{Source, parse_format_name};
 
@@ -240,6 +240,11 @@ pub enum ImportError {
         detail: String,
         expected: &'static str,
     },
+    /// Its records hold the fields of two formats: which one it is, the user says.
+    #[error(
+        "holds the fields of two formats, {first} and {second}: name the one it is with --history-format {first} (or {second})"
+    )]
+    Ambiguous { first: Source, second: Source },
     /// Reading the file failed part way (an mbox is read as it streams).
     #[error("could not be read past line {line}: {detail}")]
     Unreadable { line: u64, detail: String },

@@ -6,7 +6,8 @@
 use serde_json::{Map, Value};
 
 use super::{
-    ImportError, ImportProblem, Imported, Source, location, parse_iso, shorten, valid_time,
+    ImportError, ImportProblem, Imported, ImportedEvent, Source, location, parse_iso, shorten,
+    valid_time,
 };
 
 /// Line numbers of byte offsets.
@@ -244,6 +245,26 @@ pub(crate) fn each_record(
         }
     }
     Ok(())
+}
+
+/// A complaint record of a webhook: the address in `address_key`, the time in `time_key`
+/// (Unix seconds), the event's name as the source's verdict.
+pub(crate) fn complaint(
+    source: Source,
+    node: &Node<'_>,
+    address_key: &str,
+    time_key: &str,
+    name: &str,
+) -> Result<ImportedEvent, String> {
+    let map = node.object()?;
+    let address = super::check_address(
+        required_string(map, address_key, "the complaining address")?,
+        address_key,
+    )?;
+    let mut event = ImportedEvent::complaint(source, node.line, node.location(), address, None);
+    event.time = unix_time(map, time_key)?;
+    event.source_verdict = super::verdict(name);
+    Ok(event)
 }
 
 /// JSON lines when the first non-blank line is a whole JSON value and another line follows.

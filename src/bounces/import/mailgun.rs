@@ -43,20 +43,8 @@ fn event_record(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> {
     )?
     .trim();
     if name.eq_ignore_ascii_case("complained") {
-        let address = check_address(
-            json::required_string(map, "recipient", "the complaining address")?,
-            "recipient",
-        )?;
-        let mut event = ImportedEvent::complaint(
-            Source::MailgunEvents,
-            node.line,
-            node.location(),
-            address,
-            None,
-        );
-        event.time = json::unix_time(map, "timestamp")?;
-        event.source_verdict = verdict(name);
-        return Ok(Some(event));
+        return json::complaint(Source::MailgunEvents, node, "recipient", "timestamp", name)
+            .map(Some);
     }
     if !name.eq_ignore_ascii_case("failed") {
         return Ok(None);

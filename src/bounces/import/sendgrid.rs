@@ -8,12 +8,12 @@
 
 use serde_json::{Map, Value};
 
+use super::csv_export;
 use super::json::{self, Node};
 use super::{
     ImportError, Imported, ImportedEvent, MAX_TEXT_BYTES, Source, check_address, enhanced_code,
-    flatten, location, parse_iso, verdict,
+    flatten, parse_iso, verdict,
 };
-use crate::table::{self, Record};
 
 const REQUIRED: [&str; 4] = ["created", "email", "reason", "status"];
 
@@ -24,130 +24,54 @@ struct Columns {
     reason: Option<usize>,
     status: Option<usize>,
     kind: Option<usize>,
-    count: usize,
-}
-
-fn header_names(record: &Record<'_>) -> Vec<String> {
-    record
-        .fields()
-        .map(|field| field.trim().to_ascii_lowercase())
-        .collect()
 }
 
 /// Whether the first line is a SendGrid export header: `created`, `email`, `reason`, `status`.
 pub(super) fn is_csv_header(bytes: &[u8]) -> bool {
-    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-    let mut found = false;
-    table::for_each_record(first, table::sniff_delimiter(first), |record| {
-        if let Ok(record) = record
-            && !found
-        {
-            let names = header_names(&record);
-            found = REQUIRED.iter().all(|want| names.iter().any(|n| n == want));
-        }
-    });
-    found
+    let names = csv_export::first_header(bytes);
+    REQUIRED.iter().all(|want| names.iter().any(|n| n == want))
 }
 
-fn find_columns(record: &Record<'_>) -> Result<Columns, ImportError> {
-    let names = header_names(record);
+/// The columns of a header with `email` and `reason` or `status`.
+fn find_columns(names: &[String]) -> Option<Columns> {
     let find = |want: &str| names.iter().position(|name| name == want);
-    match (find("email"), find("reason"), find("status")) {
-        (Some(email), reason, status) if reason.is_some() || status.is_some() => Ok(Columns {
-            created: find("created"),
-            email,
-            reason,
-            status,
-            kind: find("type"),
-            count: names.len(),
-        }),
-        _ => Err(ImportError::NotFormat {
-            line: record.line,
-            detail: format!(
-                "has the header {} on line {}, without `email` and `reason` or `status`",
-                names
-                    .iter()
-                    .map(|name| format!("'{}'", super::shorten(name, 40)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                record.line
-            ),
-            expected: Source::SendgridCsv.expected(),
-        }),
-    }
+    let (email, reason, status) = (find("email")?, find("reason"), find("status"));
+    (reason.is_some() || status.is_some()).then(|| Columns {
+        created: find("created"),
+        email,
+        reason,
+        status,
+        kind: find("type"),
+    })
 }
 
 pub(super) fn import_csv(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError> {
-    let mut columns: Option<Columns> = None;
-    let mut error = None;
-    table::for_each_record(bytes, table::sniff_delimiter(bytes), |record| {
-        if error.is_some() {
-            return;
-        }
-        let record = match record {
-            Ok(record) => record,
-            Err((line, problem)) => {
-                if columns.is_none() {
-                    error = Some(ImportError::NotFormat {
-                        line,
-                        detail: format!("has a header on line {line} that {problem}"),
-                        expected: Source::SendgridCsv.expected(),
-                    });
-                } else {
-                    out.problem(line, location(line, ""), problem.to_string());
-                }
-                return;
-            }
-        };
-        let Some(columns) = &columns else {
-            match find_columns(&record) {
-                Ok(found) => columns = Some(found),
-                Err(found) => error = Some(found),
-            }
-            return;
-        };
-        let line = record.line;
-        if record.len() != columns.count {
-            let problem = table::InputProblem::RaggedRow {
-                fields: record.len(),
-                expected: columns.count,
+    csv_export::each_row(
+        bytes,
+        Source::SendgridCsv,
+        find_columns,
+        |columns, row, out| {
+            let row_cells = Suppression {
+                email: row.cell(Some(columns.email)),
+                created: match row.cell(columns.created) {
+                    "" => Ok(None),
+                    value => parse_iso(value).map(Some).ok_or_else(|| {
+                        format!(
+                            "has the time '{}' in `created`: expected Unix seconds or YYYY-MM-DD HH:MM:SS",
+                            super::shorten(value, 40)
+                        )
+                    }),
+                },
+                reason: row.cell(columns.reason),
+                status: row.cell(columns.status),
+                kind: row.cell(columns.kind),
             };
-            out.problem(line, location(line, ""), problem.to_string());
-            return;
-        }
-        let cell = |index: Option<usize>| {
-            index
-                .and_then(|i| record.field(i))
-                .map(str::trim)
-                .unwrap_or_default()
-        };
-        let row = Suppression {
-            email: cell(Some(columns.email)),
-            created: match cell(columns.created) {
-                "" => Ok(None),
-                value => parse_iso(value).map(Some).ok_or_else(|| {
-                    format!(
-                        "has the time '{}' in `created`: expected Unix seconds or YYYY-MM-DD HH:MM:SS",
-                        super::shorten(value, 40)
-                    )
-                }),
-            },
-            reason: cell(columns.reason),
-            status: cell(columns.status),
-            kind: cell(columns.kind),
-        };
-        match row.event(Source::SendgridCsv, line, location(line, "")) {
-            Ok(event) => out.events.push(event),
-            Err(message) => out.problem(line, location(line, ""), message),
-        }
-    });
-    match error {
-        Some(error) => Err(error),
-        None if columns.is_none() => Err(ImportError::Empty {
-            expected: Source::SendgridCsv.expected(),
-        }),
-        None => Ok(()),
-    }
+            out.events
+                .push(row_cells.event(Source::SendgridCsv, row.line, row.location())?);
+            Ok(())
+        },
+        out,
+    )
 }
 
 /// A row of the export or an object of the suppression list.
@@ -236,20 +160,8 @@ fn webhook_record(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> {
     )?
     .trim();
     if name.eq_ignore_ascii_case("spamreport") {
-        let address = check_address(
-            json::required_string(map, "email", "the complaining address")?,
-            "email",
-        )?;
-        let mut event = ImportedEvent::complaint(
-            Source::SendgridWebhook,
-            node.line,
-            node.location(),
-            address,
-            None,
-        );
-        event.time = json::unix_time(map, "timestamp")?;
-        event.source_verdict = verdict(name);
-        return Ok(Some(event));
+        return json::complaint(Source::SendgridWebhook, node, "email", "timestamp", name)
+            .map(Some);
     }
     if !BOUNCE_EVENTS
         .iter()

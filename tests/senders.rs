@@ -201,9 +201,8 @@ fn verdicts(report: &serde_json::Value) -> BTreeMap<String, String> {
 }
 
 /// A folder that mixes every sender's files, the older providers' too: `history import` gives
-/// the union of their
-/// events once (a second import adds nothing), and `check` judges a list the same from the
-/// files as from the history CSV they were imported into.
+/// the union of their events once (a second import adds nothing), and `check` judges a list
+/// the same from the files as from the history CSV they were imported into.
 #[test]
 fn a_folder_of_every_sender_imports_once_and_round_trips_through_the_generic_csv() {
     let dir = tempfile::tempdir().unwrap();

@@ -67,7 +67,18 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
         .map(changes::scope)
         .transpose()?;
     let mut unchanged = 0;
-    if let Some(scope) = &scope {
+    // A change to what judges the lists (a history file, the rules file, and with it the
+    // lists' globs) can change the verdict of every list: then every list is checked.
+    let judged_anew = scope.as_ref().and_then(|scope| {
+        history_paths
+            .iter()
+            .chain(config.user_file.as_ref())
+            .find(|path| scope.contains(path))
+            .cloned()
+    });
+    if let Some(scope) = &scope
+        && judged_anew.is_none()
+    {
         let before = list_paths.len();
         list_paths.retain(|path| scope.contains(path));
         unchanged = before - list_paths.len();
@@ -134,6 +145,7 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
         base: scope.base,
         lists_changed: report.lists.len(),
         lists_unchanged: unchanged,
+        all_lists_because: judged_anew,
     });
     report.timings = Timings {
         lists_ms: lists_time.as_millis(),

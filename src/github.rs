@@ -334,14 +334,11 @@ pub fn step_summary_with(report: &Report, links: Option<&Links>) -> String {
         out.push_str("Some input could not be read: fix it and run again.\n\n");
     }
     if let Some(scope) = &report.scope {
-        let _ = writeln!(
-            out,
-            "Changed since {} (base {}): {} lists checked, {} unchanged lists skipped.\n",
-            md(&scope.reference),
-            md(&scope.base[..scope.base.len().min(12)]),
-            scope.lists_changed,
-            scope.lists_unchanged
-        );
+        let mut line = scope.line();
+        if let Some(first) = line.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        let _ = writeln!(out, "{}.\n", md(&line));
     }
     if !report.history.files.is_empty() {
         let _ = writeln!(out, "History: {}.\n", md(&report.history.line()));

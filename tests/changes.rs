@@ -204,3 +204,64 @@ fn files_from_names_the_files_and_exclusions_still_hold() {
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["lists"][0]["path"], "lists/big.csv");
 }
+
+/// A change to a history file, or to rules.yaml, can change the verdict of every list: every
+/// list is checked, and the report says which file made it so.
+#[test]
+fn a_change_to_the_history_or_the_rules_checks_every_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir(root.join("lists")).unwrap();
+    std::fs::create_dir(root.join("bounces")).unwrap();
+    std::fs::write(root.join("lists/a.csv"), "email\nann@gmail.com\n").unwrap();
+    std::fs::write(root.join("lists/b.csv"), "email\nbob@gmail.com\n").unwrap();
+    let header = "email,timestamp,smtp_code,diagnostic\n";
+    std::fs::write(root.join("bounces/h.csv"), header).unwrap();
+    std::fs::write(root.join("rules.yaml"), "policy:\n  max_bounce_rate: 0.5\n").unwrap();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "lists"]);
+
+    // Only the history changes: bob hard-bounced.
+    git(root, &["checkout", "-qb", "bounces"]);
+    std::fs::write(
+        root.join("bounces/h.csv"),
+        format!("{header}bob@gmail.com,2026-03-02,550,user unknown\n"),
+    )
+    .unwrap();
+    git(root, &["commit", "-qam", "bounces"]);
+    let (code, report) = check(root, &["--changed-since", "main"]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(report["scope"]["lists_changed"], 2, "{report}");
+    assert_eq!(report["scope"]["all_lists_because"], "bounces/h.csv");
+    assert_eq!(report["totals"]["historic_hard"], 1);
+
+    // Only the rules change: the same, named by the rules file.
+    git(root, &["checkout", "-q", "main"]);
+    git(root, &["checkout", "-qb", "rules"]);
+    std::fs::write(
+        root.join("rules.yaml"),
+        "policy:\n  max_bounce_rate: 0.01\n",
+    )
+    .unwrap();
+    git(root, &["commit", "-qam", "rules"]);
+    let (_, report) = check(root, &["--changed-since", "main"]);
+    assert_eq!(report["scope"]["lists_changed"], 2, "{report}");
+    assert_eq!(report["scope"]["all_lists_because"], "rules.yaml");
+
+    // A change to a list alone checks that list alone, as before.
+    git(root, &["checkout", "-q", "main"]);
+    git(root, &["checkout", "-qb", "list"]);
+    std::fs::write(
+        root.join("lists/a.csv"),
+        "email\nann@gmail.com\ncid@gmail.com\n",
+    )
+    .unwrap();
+    git(root, &["commit", "-qam", "list"]);
+    let (_, report) = check(root, &["--changed-since", "main"]);
+    assert_eq!(report["scope"]["lists_changed"], 1, "{report}");
+    assert!(
+        report["scope"].get("all_lists_because").is_none(),
+        "{report}"
+    );
+}

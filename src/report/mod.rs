@@ -119,6 +119,29 @@ pub struct ScopeSummary {
     pub base: String,
     pub lists_changed: usize,
     pub lists_unchanged: usize,
+    /// The changed history or rules file that made every list be checked, when one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub all_lists_because: Option<PathBuf>,
+}
+
+impl ScopeSummary {
+    /// `changed since main (base 1a2b3c4d5e6f): 2 lists checked, 3 unchanged lists skipped`,
+    /// or why every list was checked.
+    pub fn line(&self) -> String {
+        let base = &self.base[..self.base.len().min(12)];
+        match &self.all_lists_because {
+            Some(file) => format!(
+                "changed since {} (base {base}): {} changed, so all {} lists checked",
+                self.reference,
+                file.display(),
+                self.lists_changed
+            ),
+            None => format!(
+                "changed since {} (base {base}): {} lists checked, {} unchanged lists skipped",
+                self.reference, self.lists_changed, self.lists_unchanged
+            ),
+        }
+    }
 }
 
 /// How long each stage took, in milliseconds (lists are read and checked while the history
@@ -292,14 +315,7 @@ impl Report {
             let _ = writeln!(out, "history: {}", self.history.line());
         }
         if let Some(scope) = &self.scope {
-            let _ = writeln!(
-                out,
-                "changed since {} (base {}): {} lists checked, {} unchanged lists skipped",
-                scope.reference,
-                &scope.base[..scope.base.len().min(12)],
-                scope.lists_changed,
-                scope.lists_unchanged
-            );
+            let _ = writeln!(out, "{}", visible(&scope.line()));
         }
         if self.dns.checked {
             let _ = writeln!(

@@ -38,6 +38,8 @@ pub struct CheckOptions {
     pub changed_since: Option<String>,
     /// Read every history file as this format instead of detecting it.
     pub history_format: Option<Source>,
+    /// When no list is found, pass over none instead of failing (`--allow-empty`).
+    pub allow_empty: bool,
     /// The year of a syslog-stamped mail log's last line.
     pub log_year: Option<i32>,
     /// How to read slash dates in histories (`--date-order`).
@@ -59,7 +61,11 @@ impl CheckOptions {
 
 pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
     let exclude = glob_set("exclude", &config.exclude)?;
-    let mut list_paths = list_paths(config, options, &exclude)?;
+    // No list found is an error (a typo in a glob must not pass), unless allowed.
+    let mut list_paths = match list_paths(config, options, &exclude) {
+        Err(error) if options.allow_empty && error.is_no_list() => Vec::new(),
+        found => found?,
+    };
     let history_paths = history_paths(config, options)?;
     let scope = options
         .changed_since
@@ -200,10 +206,8 @@ fn list_paths(
     if !config.lists.is_empty() {
         let found = lists::glob_files(&glob_set("lists", &config.lists)?, exclude);
         if found.is_empty() {
-            return Err(Error::BadOption {
-                option: "lists",
-                value: config.lists.join(", "),
-                expected: "the `lists:` globs of rules.yaml match no file".to_owned(),
+            return Err(Error::NoListMatches {
+                globs: config.lists.join(", "),
             });
         }
         return Ok(found);

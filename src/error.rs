@@ -20,6 +20,10 @@ pub enum Error {
     NothingToCheck,
     #[error("every list file given is excluded by the `exclude:` globs of rules.yaml")]
     AllExcluded,
+    #[error(
+        "lists {globs:?}: the `lists:` globs of rules.yaml match no file: fix the globs, or pass --allow-empty if no list is fine"
+    )]
+    NoListMatches { globs: String },
     #[error("{}: {source}: expected a bounce history file or a directory of them", path.display())]
     History {
         path: PathBuf,
@@ -43,6 +47,20 @@ pub enum Error {
     },
     #[error(transparent)]
     Config(#[from] ConfigError),
+}
+
+impl Error {
+    /// No list was found: an empty directory, globs that match nothing, everything excluded.
+    /// `--allow-empty` turns these into a pass over no list.
+    pub fn is_no_list(&self) -> bool {
+        matches!(
+            self,
+            Error::NoListFiles { .. }
+                | Error::NothingToCheck
+                | Error::AllExcluded
+                | Error::NoListMatches { .. }
+        )
+    }
 }
 
 /// A mistake in rules.yaml, located at file:line:column.

@@ -176,9 +176,13 @@ struct InputArgs {
     /// Read the list files to check from FILE (one per line, or NUL-separated), `-` for stdin.
     #[arg(long, value_name = "FILE")]
     files_from: Option<String>,
-    /// Read every history file as this format instead of detecting it: sendgrid-csv,
-    /// sendgrid-json, sendgrid-webhook, mailgun-events, mailgun-bounces, ses, postmark,
-    /// postfix, dsn.
+    /// Pass when no list is found (an empty directory, `lists:` globs that match nothing)
+    /// instead of failing with exit code 2.
+    #[arg(long)]
+    allow_empty: bool,
+    /// Read every history file as this format instead of detecting it (the names are in
+    /// README.md's history table, such as sendgrid-csv, ses, postfix, dsn, resend-webhook,
+    /// brevo-webhook).
     #[arg(long, value_name = "NAME", value_parser = parse_source)]
     history_format: Option<Source>,
     /// The year of the last line of a syslog-stamped mail log [default: the file's mtime].
@@ -352,6 +356,7 @@ fn prepare(args: &InputArgs) -> Result<Option<(Config, CheckOptions)>, Error> {
     let options = CheckOptions {
         paths,
         changed_since: args.changed_since.clone(),
+        allow_empty: args.allow_empty,
         history_format: args.history_format,
         log_year: args.log_year,
         date_order: args.date_order,

@@ -943,3 +943,39 @@ fn action_format_json_prints_the_json_report() {
         serde_json::from_str(&run.stdout).unwrap_or_else(|error| panic!("{error}: {}", run.stdout));
     assert_eq!(printed["schema_version"], 2);
 }
+
+/// action allow-empty: no list found passes, where it fails without the input (exit 2).
+#[test]
+fn action_allow_empty_passes_when_no_list_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        "lists: [\"list/**/*.csv\"]\n",
+    )
+    .unwrap();
+    let strict = run_action(dir.path(), &[("offline", "true")]);
+    assert_eq!(strict.status, 2, "{}", strict.log);
+    let allowed = run_action(dir.path(), &[("offline", "true"), ("allow-empty", "true")]);
+    assert_eq!(allowed.status, 0, "{}", allowed.log);
+    assert_eq!(allowed.report()["totals"]["lists"], 0);
+}
+
+/// fix --allow-empty: no list found is nothing to fix, where it fails without the option.
+#[test]
+fn fix_allow_empty_has_nothing_to_fix_when_no_list_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        "lists: [\"list/**/*.csv\"]\n",
+    )
+    .unwrap();
+    let strict = support::bin::run(dir.path(), &["fix", "--offline"]);
+    assert_eq!(strict.status.code(), Some(2));
+    let allowed = support::bin::run(dir.path(), &["fix", "--offline", "--allow-empty"]);
+    assert_eq!(
+        allowed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&allowed.stderr)
+    );
+}

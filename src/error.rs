@@ -7,12 +7,18 @@ use std::path::PathBuf;
 /// An error that stops the run before a report exists (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: {source}: expected a list file or a directory of them", path.display())]
+    #[error(
+        "{}: {source}: expected a list file or a directory of them",
+        crate::shown::path(path)
+    )]
     Path {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: no list files found (looked for .csv, .tsv and .txt files)", dir.display())]
+    #[error(
+        "{}: no list files found (looked for .csv, .tsv and .txt files)",
+        crate::shown::path(dir)
+    )]
     NoListFiles { dir: PathBuf },
     #[error(
         "no list to check: give a PATH, set `lists:` in rules.yaml, or create a lists/ directory"
@@ -24,7 +30,10 @@ pub enum Error {
         "lists {globs:?}: the `lists:` globs of rules.yaml match no file: fix the globs, or pass --allow-empty if no list is fine"
     )]
     NoListMatches { globs: String },
-    #[error("{}: {source}: expected a bounce history file or a directory of them", path.display())]
+    #[error(
+        "{}: {source}: expected a bounce history file or a directory of them",
+        crate::shown::path(path)
+    )]
     History {
         path: PathBuf,
         source: std::io::Error,
@@ -35,12 +44,15 @@ pub enum Error {
         value: String,
         expected: String,
     },
-    #[error("{}: cannot be read: {source}: expected a file of bounce texts, one per line", path.display())]
+    #[error(
+        "{}: cannot be read: {source}: expected a file of bounce texts, one per line",
+        crate::shown::path(path)
+    )]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: cannot be written: {source}", path.display())]
+    #[error("{}: cannot be written: {source}", crate::shown::path(path))]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -66,7 +78,7 @@ impl Error {
 /// A mistake in rules.yaml, located at file:line:column.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{}: cannot read the rules file: {source}", path.display())]
+    #[error("{}: cannot read the rules file: {source}", crate::shown::path(path))]
     Read {
         path: PathBuf,
         source: std::io::Error,

@@ -22,6 +22,7 @@ pub mod lists;
 pub mod progress;
 pub mod report;
 pub mod sarif;
+pub mod shown;
 pub mod syntax;
 pub mod table;
 pub mod write;

@@ -24,7 +24,7 @@ use bouncegate::lists::ReadOptions;
 use bouncegate::progress;
 use bouncegate::report::Report;
 use bouncegate::{changes, lists};
-use bouncegate::{github, sarif};
+use bouncegate::{github, sarif, shown};
 
 /// Gate changes to committed mailing lists on predicted hard bounces, historic hard bounces
 /// and the projected bounce rate.
@@ -276,7 +276,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("bouncegate: error: {error}");
+            eprintln!("bouncegate: error: {}", shown::lines(&error.to_string()));
             ExitCode::from(2)
         }
     }
@@ -384,7 +384,7 @@ fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
             .value();
     }
     let report = check::run(&config, &options)?;
-    let in_actions = std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true");
+    let in_actions = in_github_actions();
     let format = args.format.unwrap_or(if in_actions {
         Format::Github
     } else {
@@ -411,14 +411,14 @@ fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
         let written = fix::write_clean_copies(&report, dir, &options.read, &today())?;
         eprintln!(
             "bouncegate: {written} cleaned list copies written under {}",
-            dir.display()
+            shown::path(dir)
         );
     }
     if let Some(path) = &args.write_suppressions {
         let count = fix::write_suppression_import(&report, path, &options.read)?;
         eprintln!(
             "bouncegate: {count} addresses to suppress written to {}",
-            path.display()
+            shown::path(path)
         );
     }
     let text = match format {
@@ -474,16 +474,16 @@ fn run_fix(args: Box<FixArgs>) -> Result<u8, Error> {
         if suppressions.is_some() && std::fs::canonicalize(&path).ok() == suppressions {
             out.push_str(&format!(
                 "{}: not fixed: it is the suppression file\n",
-                path.display()
+                shown::path(&path)
             ));
             continue;
         }
         let fixed = fix::fix_file(&path, &removals, &options.read, &args.suppressions, &today)?;
         out.push_str(&format!(
             "{}: {} rows moved to {} (rows before {} = kept {} + moved {})\n",
-            fixed.path.display(),
+            shown::path(&fixed.path),
             fixed.rows_moved,
-            args.suppressions.display(),
+            shown::path(&args.suppressions),
             fixed.rows_before,
             fixed.rows_kept,
             fixed.rows_moved
@@ -496,13 +496,13 @@ fn run_fix(args: Box<FixArgs>) -> Result<u8, Error> {
     {
         out.push_str(&format!(
             "{}: not fixed: it could not be read in full (run `bouncegate check` to see why)\n",
-            list.path.display()
+            shown::path(&list.path)
         ));
     }
     if out.is_empty() {
         out.push_str("bouncegate: nothing to remove\n");
     }
-    print_out(&out);
+    print_data(&out);
     Ok(
         if report.verdict == bouncegate::report::RunVerdict::BadInput {
             2
@@ -540,9 +540,9 @@ fn run_import(args: ImportArgs) -> Result<u8, Error> {
         };
         out.push_str(&format!(
             "{}{line}: {severity}[{}]: {}\n",
-            problem.file.display(),
+            shown::path(&problem.file),
             problem.problem.code(),
-            problem.problem
+            shown::visible(&problem.problem.to_string())
         ));
     }
     let auto_replies = match summary.auto_replies {
@@ -551,13 +551,13 @@ fn run_import(args: ImportArgs) -> Result<u8, Error> {
     };
     out.push_str(&format!(
         "{}: {} events from {} files: {} appended, {} already there{auto_replies}\n",
-        args.out.display(),
+        shown::path(&args.out),
         summary.events,
         summary.files,
         summary.appended,
         summary.already_there
     ));
-    print_out(&out);
+    print_data(&out);
     Ok(if bad_input { 2 } else { 0 })
 }
 
@@ -593,7 +593,7 @@ fn write_github_files(report: &Report, report_file: Option<&Path>) {
         if let Err(error) = written {
             eprintln!(
                 "bouncegate: warning: ${variable} ({}) cannot be written: {error}",
-                Path::new(&path).display()
+                shown::path(Path::new(&path))
             );
         }
     }
@@ -602,6 +602,22 @@ fn write_github_files(report: &Report, report_file: Option<&Path>) {
 /// Write to stdout; a closed pipe (`| head`) is not an error worth a panic.
 fn print_out(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn in_github_actions() -> bool {
+    std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
+}
+
+/// Write lines that show data (file names, addresses, history rows) to stdout. The data is
+/// escaped already ([`shown`]); inside GitHub Actions, workflow commands are off around it
+/// too, as for the report of `check`.
+fn print_data(text: &str) {
+    if in_github_actions() {
+        let token = github::stop_token();
+        print_out(&format!("::stop-commands::{token}\n{text}::{token}::\n"));
+    } else {
+        print_out(text);
+    }
 }
 
 fn use_color(choice: ColorChoice) -> bool {
@@ -629,10 +645,11 @@ fn run_explain(args: ExplainArgs) -> Result<u8, Error> {
             args.text.as_deref().unwrap_or_default(),
             None,
         );
+        // A bounce text may hold a carriage return or an escape: shown, never acted on.
         print_out(&if json {
             json_line(&explanation)
         } else {
-            explanation.to_human()
+            shown::lines(&explanation.to_human()).into_owned()
         });
         return Ok(0);
     };
@@ -645,11 +662,11 @@ fn run_explain(args: ExplainArgs) -> Result<u8, Error> {
             explanation.to_row()
         });
     }
-    print_out(&out);
+    print_out(&shown::lines(&out));
     for bad in &bad_lines {
         eprintln!(
             "bouncegate: error: {}:{}: {}: expected one bounce text per line; the line is skipped",
-            path.display(),
+            shown::path(&path),
             bad.line,
             bad.why
         );

@@ -253,3 +253,107 @@ fn an_unreadable_history_file_is_bad_input() {
         "{stdout}"
     );
 }
+
+/// No line of `text` (split where a CI log splits: at a newline or a carriage return) starts a
+/// workflow command.
+fn assert_no_workflow_command(label: &str, text: &str) {
+    for line in text.split(['\n', '\r']) {
+        assert!(
+            !line.trim_start().starts_with("::"),
+            "{label}: the line {line:?} would be read as a workflow command in:\n{text}"
+        );
+    }
+}
+
+/// Data that names a workflow command (a file name, a cell, a bounce text, a path) is shown
+/// escaped by every subcommand: it never starts a line of the log.
+#[test]
+fn no_subcommand_lets_data_forge_a_workflow_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let list = "a\r::error title=x::y.csv";
+    std::fs::write(root.join(list), "email\nann@gmail.com\nbob@gmail.com\n").unwrap();
+    let history = "h\n::warning::x.csv";
+    std::fs::write(
+        root.join(history),
+        "email,timestamp,smtp_code,diagnostic\n\
+         bob@gmail.com,2026-03-02,550,user unknown\n\
+         \"\r::warning::cell@x\",2026-03-02,550,user unknown\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let output = support::bin::run(root, args);
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    };
+    let cases = [
+        (
+            "check",
+            run(&["check", "--offline", "--history", history, "--", list]),
+        ),
+        (
+            "fix",
+            run(&["fix", "--offline", "--history", history, "--", list]),
+        ),
+        (
+            "history import",
+            run(&["history", "import", history, "--out", "out.csv"]),
+        ),
+        (
+            "a missing path",
+            run(&["check", "--offline", "nothing\n::error::x.csv"]),
+        ),
+        ("explain", run(&["explain", "550 user unknown\r::error::x"])),
+    ];
+    for (label, said) in &cases {
+        assert_no_workflow_command(label, said);
+    }
+    // And what was escaped is still there to read.
+    assert!(
+        cases[1].1.contains("a\\r::error title=x::y.csv"),
+        "{}",
+        cases[1].1
+    );
+    assert!(
+        cases[2].1.contains("h\\n::warning::x.csv"),
+        "{}",
+        cases[2].1
+    );
+}
+
+/// Inside GitHub Actions, `fix` and `history import` turn workflow commands off around the
+/// lines that show data, as `check` does around its report.
+#[test]
+fn in_github_actions_data_lines_are_inside_stop_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("list.csv"), "email\nbob@gmail.com\n").unwrap();
+    std::fs::write(
+        root.join("h.csv"),
+        "email,timestamp,smtp_code,diagnostic\nbob@gmail.com,2026-03-02,550,user unknown\n",
+    )
+    .unwrap();
+    for args in [
+        &["fix", "--offline", "--history", "h.csv", "list.csv"][..],
+        &["history", "import", "h.csv", "--out", "out.csv"][..],
+    ] {
+        let output = support::bin::bouncegate()
+            .args(args)
+            .env("GITHUB_ACTIONS", "true")
+            .current_dir(root)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let token = stdout
+            .strip_prefix("::stop-commands::")
+            .and_then(|rest| rest.lines().next())
+            .unwrap_or_else(|| panic!("{args:?}: {stdout}"));
+        assert!(
+            stdout.trim_end().ends_with(&format!("::{token}::")),
+            "{args:?}: {stdout}"
+        );
+    }
+}

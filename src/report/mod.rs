@@ -11,6 +11,7 @@ use crate::config::{Level, Policy};
 use crate::domains::DomainReport;
 use crate::finding::{Finding, Reason, Severity, percent, percents_apart};
 use crate::gate::{ListReport, Verdict, Window, rate};
+use crate::shown::visible;
 
 /// Bump on any change that could break a reader of the JSON report.
 pub const JSON_SCHEMA_VERSION: u32 = 2;
@@ -366,25 +367,6 @@ fn unique_across(lists: &[ListReport]) -> (usize, usize) {
         bouncing.extend(list.bouncing_keys.iter().map(|key| &**key));
     }
     (keys.len(), bouncing.len())
-}
-
-/// List data and file names may hold control characters (a newline in a quoted cell, an
-/// escape sequence): on a terminal or in a CI log they are shown as escapes, never acted on.
-fn visible(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    std::borrow::Cow::Owned(
-        text.chars()
-            .map(|c| {
-                if c.is_control() {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
 }
 
 fn write_finding(out: &mut String, finding: &Finding, paint: Paint) {

@@ -22,6 +22,7 @@ use crate::gate::{self, KeySet, ListReport, Window};
 use crate::lists::{self, ListFile, ReadOptions};
 use crate::report::{HistorySummary, Report, ScopeSummary, Timings};
 use crate::syntax::{self, CheckedCell};
+use crate::walk::Walked;
 
 /// What to check, beyond what rules.yaml says.
 #[derive(Debug, Clone, Default)]
@@ -63,10 +64,15 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
     let exclude = glob_set("exclude", &config.exclude)?;
     // No list found is an error (a typo in a glob must not pass), unless allowed.
     let mut list_paths = match list_paths(config, options, &exclude) {
-        Err(error) if options.allow_empty && error.is_no_list() => Vec::new(),
+        Err(error) if options.allow_empty && error.is_no_list() => Walked::default(),
         found => found?,
     };
     let history_paths = history_paths(config, options)?;
+    // Paths a walk left out (a symbolic link out of the repository, a FIFO) are reported.
+    let mut skipped_paths = std::mem::take(&mut list_paths.skipped);
+    skipped_paths.extend(history_paths.skipped);
+    let mut list_paths = list_paths.files;
+    let history_paths = history_paths.files;
     let scope = options
         .changed_since
         .as_deref()
@@ -146,6 +152,7 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
         domains,
         config.policy,
     );
+    report.skipped_paths = skipped_paths;
     report.scope = scope.map(|scope| ScopeSummary {
         reference: scope.reference,
         base: scope.base,
@@ -195,17 +202,13 @@ fn unique_domains(checked: &[Checked], dns: &DnsOptions) -> Vec<String> {
     domains
 }
 
-fn list_paths(
-    config: &Config,
-    options: &CheckOptions,
-    exclude: &GlobSet,
-) -> Result<Vec<PathBuf>, Error> {
+fn list_paths(config: &Config, options: &CheckOptions, exclude: &GlobSet) -> Result<Walked, Error> {
     if !options.paths.is_empty() {
         return lists::discover(&options.paths, exclude);
     }
     if !config.lists.is_empty() {
         let found = lists::glob_files(&glob_set("lists", &config.lists)?, exclude);
-        if found.is_empty() {
+        if found.files.is_empty() {
             return Err(Error::NoListMatches {
                 globs: config.lists.join(", "),
             });
@@ -219,14 +222,14 @@ fn list_paths(
     Err(Error::NothingToCheck)
 }
 
-fn history_paths(config: &Config, options: &CheckOptions) -> Result<Vec<PathBuf>, Error> {
+fn history_paths(config: &Config, options: &CheckOptions) -> Result<Walked, Error> {
     if !options.history.is_empty() {
         return history::discover(&options.history);
     }
     if !config.history.is_empty() {
         let none = GlobSet::empty();
         let found = lists::glob_files(&glob_set("history", &config.history)?, &none);
-        if found.is_empty() {
+        if found.files.is_empty() {
             // A typo in a glob must not pass as "no bounce ever happened".
             return Err(Error::BadOption {
                 option: "history",
@@ -240,7 +243,7 @@ fn history_paths(config: &Config, options: &CheckOptions) -> Result<Vec<PathBuf>
     if default.is_dir() {
         return history::discover(&[default.to_path_buf()]);
     }
-    Ok(Vec::new())
+    Ok(Walked::default())
 }
 
 fn glob_set(key: &'static str, globs: &[String]) -> Result<GlobSet, Error> {

@@ -339,10 +339,14 @@ pub fn load(user_file: Option<&Path>) -> Result<Config, ConfigError> {
     let default = parse(DEFAULT_RULES_YAML, DEFAULT_RULES_NAME)?;
     let user = match user_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            let read_error = |source| ConfigError::Read {
                 path: path.to_path_buf(),
                 source,
-            })?;
+            };
+            // A FIFO would block the run forever: only a regular file is read.
+            let metadata = std::fs::metadata(path).map_err(read_error)?;
+            crate::walk::named_file(&metadata).map_err(read_error)?;
+            let text = std::fs::read_to_string(path).map_err(read_error)?;
             // bouncegate's own repository keeps the defaults in ./rules.yaml: not a layer.
             if text == DEFAULT_RULES_YAML {
                 None

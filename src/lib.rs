@@ -25,4 +25,5 @@ pub mod sarif;
 pub mod shown;
 pub mod syntax;
 pub mod table;
+pub mod walk;
 pub mod write;

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::table::{self, InputProblem, Record};
+use crate::walk::{self, Walked};
 
 /// Header names that hold the address, in order of preference, compared after lowercasing and
 /// dropping everything but letters and digits (`E-mail Address` -> `emailaddress`).
@@ -96,28 +97,30 @@ pub struct ReadOptions {
 
 /// Expand the given paths (files, or directories walked for list files) into list files,
 /// leaving out the excluded ones even when named explicitly.
-pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Vec<PathBuf>, Error> {
+pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Walked, Error> {
     let mut files = Vec::new();
+    let mut skipped = Vec::new();
     for path in paths {
         let metadata = std::fs::metadata(path).map_err(|source| Error::Path {
             path: path.clone(),
             source,
         })?;
         if metadata.is_dir() {
-            let before = files.len();
-            for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
-                let entry = entry.map_err(|error| Error::Path {
+            let walked =
+                walk::walk(path, has_list_extension, |_| true).map_err(|error| Error::Path {
                     path: error.path().unwrap_or(path).to_path_buf(),
                     source: error.into(),
                 })?;
-                if entry.file_type().is_file() && has_list_extension(entry.path()) {
-                    files.push(clean(entry.path()));
-                }
-            }
-            if files.len() == before {
+            if walked.files.is_empty() {
                 return Err(Error::NoListFiles { dir: path.clone() });
             }
+            files.extend(walked.files.iter().map(|file| clean(file)));
+            skipped.extend(walked.skipped);
         } else {
+            walk::named_file(&metadata).map_err(|source| Error::Path {
+                path: path.clone(),
+                source,
+            })?;
             files.push(clean(path));
         }
     }
@@ -129,26 +132,30 @@ pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Vec<PathBuf>, Er
     // `check lists lists/a.csv` names a.csv twice: read it once.
     let mut seen = std::collections::HashSet::new();
     files.retain(|file| seen.insert(file.clone()));
-    Ok(files)
+    Ok(Walked { files, skipped })
 }
 
 /// Paths matching any glob, found by walking the current directory (hidden folders and
 /// `target/` are not walked).
-pub fn glob_files(globs: &GlobSet, exclude: &GlobSet) -> Vec<PathBuf> {
-    let walker = walkdir::WalkDir::new(".")
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|entry| {
-            entry.depth() == 0
-                || !(entry.file_name().to_string_lossy().starts_with('.')
-                    || (entry.depth() == 1 && entry.file_name() == "target"))
-        });
-    walker
-        .filter_map(Result::ok)
-        .filter(|entry| entry.file_type().is_file())
-        .map(|entry| clean(entry.path()))
-        .filter(|path| globs.is_match(path) && !exclude.is_match(path))
-        .collect()
+pub fn glob_files(globs: &GlobSet, exclude: &GlobSet) -> Walked {
+    let wanted = |path: &Path| {
+        let path = clean(path);
+        globs.is_match(&path) && !exclude.is_match(&path)
+    };
+    let enter = |entry: &walkdir::DirEntry| {
+        entry.depth() == 0
+            || !(entry.file_name().to_string_lossy().starts_with('.')
+                || (entry.depth() == 1 && entry.file_name() == "target"))
+    };
+    // An unreadable directory is left out as before: globs say what they match, not more.
+    let mut walked = walk::walk(Path::new("."), wanted, enter).unwrap_or_default();
+    for file in &mut walked.files {
+        *file = clean(file);
+    }
+    for skipped in &mut walked.skipped {
+        skipped.path = clean(&skipped.path);
+    }
+    walked
 }
 
 /// `.csv`, `.tsv` or `.txt`, in any case.

@@ -523,8 +523,15 @@ fn run_import(args: ImportArgs) -> Result<u8, Error> {
         now: None,
     };
     let files = bouncegate::bounces::history::discover(&args.files)?;
-    let summary = history_csv::import(&files, &args.out, &config.rules, options)?;
+    let summary = history_csv::import(&files.files, &args.out, &config.rules, options)?;
     let mut out = String::new();
+    for skipped in &files.skipped {
+        out.push_str(&format!(
+            "{}: warning[skipped-path]: {}\n",
+            shown::path(&skipped.path),
+            shown::visible(&skipped.why)
+        ));
+    }
     let mut bad_input = false;
     for problem in &summary.problems {
         bad_input |= problem.whole_file;

@@ -357,3 +357,105 @@ fn in_github_actions_data_lines_are_inside_stop_commands() {
         );
     }
 }
+
+/// Run with a guard: a run that blocks (on a FIFO) is killed and fails the test, instead of
+/// hanging the suite. The bound is the behaviour under test, and generous.
+fn run_guarded(dir: &Path, args: &[&str]) -> Output {
+    let mut child = support::bin::bouncegate()
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("{args:?} blocked");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A FIFO named as a list, a history or the rules file is refused at once (exit 2), never read:
+/// reading one blocks until something writes to it.
+#[test]
+fn a_fifo_is_refused_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let made = std::process::Command::new("mkfifo")
+        .arg(root.join("pipe.csv"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::fs::write(root.join("list.csv"), "email\nann@gmail.com\n").unwrap();
+    for args in [
+        &["check", "--offline", "pipe.csv"][..],
+        &["check", "--offline", "--history", "pipe.csv", "list.csv"][..],
+        &["check", "--offline", "--rules", "pipe.csv", "list.csv"][..],
+    ] {
+        let output = run_guarded(root, args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("pipe.csv") && stderr.contains("not a regular file"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// A directory walk follows a symbolic link to a list inside the repository, and says which
+/// links it does not follow (out of the repository, to nothing), instead of skipping them
+/// without a word.
+#[test]
+fn a_walk_follows_links_inside_the_repository_and_names_the_others() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("x.csv"), "email\nann@gmail.com\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    std::fs::create_dir_all(root.join("lists")).unwrap();
+    std::fs::write(root.join("data/a.csv"), "email\nbob@gmail\n").unwrap();
+    std::fs::write(root.join("lists/b.csv"), "email\ncid@gmail.com\n").unwrap();
+    std::os::unix::fs::symlink("../data/a.csv", root.join("lists/in.csv")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("x.csv"), root.join("lists/out.csv")).unwrap();
+    std::os::unix::fs::symlink("nowhere.csv", root.join("lists/dead.csv")).unwrap();
+    let output = bouncegate(root, &["check", "lists", "--format", "json"]);
+    let report = json(&output);
+    let lists: Vec<&str> = report["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|list| list["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(lists, ["lists/b.csv", "lists/in.csv"]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "in.csv's bad address is checked"
+    );
+    let skipped: Vec<(&str, &str)> = report["skipped_paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["path"].as_str().unwrap(), s["why"].as_str().unwrap()))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert_eq!(
+        skipped[0],
+        ("lists/dead.csv", "a symbolic link to nothing: not read")
+    );
+    assert_eq!(skipped[1].0, "lists/out.csv");
+    assert!(
+        skipped[1].1.contains("outside the repository"),
+        "{skipped:?}"
+    );
+    let human = bouncegate(root, &["check", "lists"]);
+    let stdout = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        stdout.contains("skipped lists/dead.csv: a symbolic link to nothing: not read"),
+        "{stdout}"
+    );
+}

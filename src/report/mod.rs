@@ -12,6 +12,7 @@ use crate::domains::DomainReport;
 use crate::finding::{Finding, Reason, Severity, percent, percents_apart};
 use crate::gate::{ListReport, Verdict, Window, rate};
 use crate::shown::visible;
+use crate::walk::SkippedPath;
 
 /// Bump on any change that could break a reader of the JSON report.
 pub const JSON_SCHEMA_VERSION: u32 = 2;
@@ -192,6 +193,10 @@ pub struct Report {
     /// Set with `--changed-since`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<ScopeSummary>,
+    /// Paths a directory walk left out, with why (a symbolic link out of the repository, a
+    /// FIFO): no list is skipped without a word.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_paths: Vec<SkippedPath>,
     pub timings: Timings,
 }
 
@@ -259,6 +264,7 @@ impl Report {
             history,
             dns,
             scope: None,
+            skipped_paths: Vec::new(),
             timings: Timings::default(),
         }
     }
@@ -317,6 +323,14 @@ impl Report {
         }
         if let Some(scope) = &self.scope {
             let _ = writeln!(out, "{}", visible(&scope.line()));
+        }
+        for skipped in &self.skipped_paths {
+            let _ = writeln!(
+                out,
+                "skipped {}: {}",
+                crate::shown::path(&skipped.path),
+                visible(&skipped.why)
+            );
         }
         if self.dns.checked {
             let _ = writeln!(

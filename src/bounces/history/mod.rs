@@ -18,6 +18,7 @@ use crate::bounces::reason::Reason;
 use crate::bounces::rules::Action;
 use crate::bounces::time::{self, DateOrder};
 use crate::error::Error;
+use crate::walk::{self, Walked};
 
 mod file;
 mod generic;
@@ -139,30 +140,31 @@ pub struct History {
 
 /// The history files under the given paths (directories are walked for history files, see
 /// `is_history_file`).
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
-    let mut files = Vec::new();
+pub fn discover(paths: &[PathBuf]) -> Result<Walked, Error> {
+    let mut found = Walked::default();
     for path in paths {
         let metadata = std::fs::metadata(path).map_err(|source| Error::History {
             path: path.clone(),
             source,
         })?;
         if metadata.is_dir() {
-            for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
-                let entry = entry.map_err(|error| Error::History {
+            let walked =
+                walk::walk(path, is_history_file, |_| true).map_err(|error| Error::History {
                     path: path.clone(),
                     source: error.into(),
                 })?;
-                if entry.file_type().is_file() && is_history_file(entry.path()) {
-                    files.push(entry.path().to_path_buf());
-                }
-            }
+            found.extend(walked);
         } else {
-            files.push(path.clone());
+            walk::named_file(&metadata).map_err(|source| Error::History {
+                path: path.clone(),
+                source,
+            })?;
+            found.files.push(path.clone());
         }
     }
     let mut seen = std::collections::HashSet::new();
-    files.retain(|file| seen.insert(file.clone()));
-    Ok(files)
+    found.files.retain(|file| seen.insert(file.clone()));
+    Ok(found)
 }
 
 /// Files a directory walk takes for bounce histories: the generic CSV, the providers' JSON

@@ -59,6 +59,10 @@ pub enum Reason {
     Whitespace,
     /// A CSV row with an empty email cell.
     EmptyCell,
+    /// The header names a second email column beside the one read.
+    OtherEmailColumn { used: String, other: String },
+    /// A list that holds no address at all (a header alone).
+    EmptyList,
     /// A row or file that could not be read.
     BadInput { problem: InputProblem },
     /// A history row that was not used.
@@ -93,6 +97,8 @@ impl Reason {
             Reason::Duplicate { .. } => "duplicate",
             Reason::Whitespace => "whitespace",
             Reason::EmptyCell => "empty-cell",
+            Reason::OtherEmailColumn { .. } => "other-email-column",
+            Reason::EmptyList => "empty-list",
             Reason::BadInput { problem } => problem.code(),
             Reason::HistoryRow { problem } => problem.code(),
             Reason::SenderBlocks { .. } => "sender-blocks",
@@ -114,7 +120,10 @@ impl Reason {
             Reason::SenderBlocks { .. } => 5,
             Reason::HistoryRow { .. } => 6,
             Reason::Duplicate { .. } => 7,
-            Reason::Whitespace | Reason::EmptyCell => 8,
+            Reason::Whitespace
+            | Reason::EmptyCell
+            | Reason::OtherEmailColumn { .. }
+            | Reason::EmptyList => 8,
         }
     }
 }
@@ -232,6 +241,12 @@ impl Finding {
                 "'{address}' has whitespace around it; the trimmed address was checked, but trim the cell"
             ),
             Reason::EmptyCell => "the email cell is empty: the row has no address".to_owned(),
+            Reason::OtherEmailColumn { used, other } => format!(
+                "the header names two email columns, '{used}' (read) and '{other}' (not read): pass --column to read the other"
+            ),
+            Reason::EmptyList => {
+                "the list holds no address, only a header: was it exported empty?".to_owned()
+            }
             Reason::BadInput { problem } if problem.is_whole_file() => {
                 format!("the file {problem}")
             }

@@ -84,6 +84,9 @@ pub struct ListFile {
     pub spans: Vec<RowSpan>,
     /// A problem that stopped the whole file from being read (exit code 2).
     pub file_problem: Option<(u64, InputProblem)>,
+    /// Another header that names an email column beside the one read: (the one read, the
+    /// other). `--column` picks.
+    pub other_email_column: Option<(String, String)>,
 }
 
 /// How to read list files.
@@ -190,6 +193,7 @@ pub fn read_list(path: &Path, options: &ReadOptions) -> ListFile {
                 skips: Vec::new(),
                 spans: Vec::new(),
                 file_problem: Some((1, InputProblem::Unreadable { detail })),
+                other_email_column: None,
             }
         }
     }
@@ -204,6 +208,7 @@ pub fn read_list_bytes(path: &Path, bytes: &[u8], options: &ReadOptions) -> List
         skips: Vec::new(),
         spans: Vec::new(),
         file_problem: None,
+        other_email_column: None,
     };
     // Spans count from the file's first byte: past a BOM the decoded bytes start later (and
     // CR line ends become LF in place, so nothing else moves).
@@ -306,6 +311,9 @@ fn read_delimited(bytes: &[u8], delimiter: u8, options: &ReadOptions, list: &mut
             match find_email_column(&record, options) {
                 Ok((column, is_header)) => {
                     layout = Some((column, record.len()));
+                    if is_header && options.column.is_none() {
+                        list.other_email_column = other_email_column(&record, column);
+                    }
                     if !is_header {
                         take_cell(&record, column, record.len(), options, list);
                     }
@@ -384,6 +392,27 @@ fn find_email_column(
     find_header(&header, EMAIL_HEADERS)
         .map(|index| (index, true))
         .ok_or(InputProblem::NoEmailColumn { header })
+}
+
+/// A header beside `column` that also names an email column (`email` and `e-mail`, `Email`
+/// and `Mail Address`): the list may hold its addresses in the other one. Headers that only say
+/// `address` or `recipient` are left alone: often a postal address or a name.
+fn other_email_column(header: &Record<'_>, column: usize) -> Option<(String, String)> {
+    let names: Vec<String> = header.fields().map(|f| f.trim().to_owned()).collect();
+    let is_email = |name: &String| {
+        let folded: String = name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        folded.contains("mail")
+    };
+    let other = names
+        .iter()
+        .enumerate()
+        .find(|(index, name)| *index != column && is_email(name))?
+        .1;
+    Some((names.get(column)?.clone(), other.clone()))
 }
 
 /// The index of the first header that matches a name, trying names in order of preference.

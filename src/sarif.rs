@@ -217,6 +217,16 @@ fn describe(reason: &Reason) -> (String, String, String) {
             "The email cell has whitespace around the address; the trimmed address was checked.".to_owned(),
             "Trim the cell.",
         ),
+        Reason::OtherEmailColumn { .. } => (
+            "Two email columns".to_owned(),
+            "The header names a second email column beside the one read; its addresses are not checked.".to_owned(),
+            "Pass --column with the header of the column that holds the list's addresses.",
+        ),
+        Reason::EmptyList => (
+            "List without addresses".to_owned(),
+            "The list holds a header and no address: an export that went wrong passes as an empty list.".to_owned(),
+            "Check the export, or delete the file.",
+        ),
         Reason::EmptyCell => (
             "Empty email cell".to_owned(),
             "The row has no address in its email cell.".to_owned(),

@@ -310,6 +310,23 @@ pub fn judge(
         reason,
     };
 
+    if let Some((used, other)) = &list.other_email_column {
+        findings.push(finding(
+            1,
+            Severity::Warning,
+            None,
+            Reason::OtherEmailColumn {
+                used: used.clone(),
+                other: other.clone(),
+            },
+        ));
+    }
+    // A header alone (or blank lines, comments): the run says so rather than passing it as a
+    // clean list.
+    let unreadable = |skip: &crate::lists::Skip| matches!(skip.reason, SkipReason::BadInput { .. });
+    if list.file_problem.is_none() && cells.is_empty() && !list.skips.iter().any(unreadable) {
+        findings.push(finding(1, Severity::Warning, None, Reason::EmptyList));
+    }
     let mut bad_input = false;
     if let Some((line, problem)) = &list.file_problem {
         bad_input = true;

@@ -89,6 +89,7 @@ impl Scene {
             skips: self.skips.clone(),
             spans: Vec::new(),
             file_problem: None,
+            other_email_column: None,
         };
         let context = Context {
             domains: &self.domains,

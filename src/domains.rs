@@ -149,7 +149,7 @@ impl Default for DnsOptions {
             attempts: 1,
             concurrency: 64,
             cache_file: None,
-            cache_max_age: Duration::from_secs(86_400),
+            cache_max_age: Duration::from_secs(7 * 86_400),
             progress: false,
         }
     }
@@ -207,7 +207,13 @@ pub fn check_domains(domains: Vec<String>, options: &DnsOptions) -> DomainReport
     };
     let mut to_ask = Vec::new();
     for domain in domains {
-        match cache.as_ref().and_then(|c| c.get(&domain)) {
+        // Only an answer that the domain takes mail is taken from the cache: a negative one is
+        // asked again before it can fail a build.
+        let cached = cache
+            .as_ref()
+            .and_then(|c| c.get(&domain))
+            .filter(|check| !check.verdict.is_predicted_hard());
+        match cached {
             Some(check) => {
                 report.from_cache += 1;
                 report.domains.insert(domain, check.clone());
@@ -473,10 +479,20 @@ async fn resolve_domain(shared: &Shared, domain: &str) -> DomainCheck {
         Ok(name) => name,
         Err(detail) => return unknown(detail),
     };
-    // An answer without a TTL (a negative answer without an SOA) is used but not cached.
+    // An answer without a TTL (a negative answer without an SOA) is used but not cached. An
+    // answer that the domain takes mail is kept for `cache_max_age` whatever its TTL (mail
+    // hosts rarely vanish, and a weekly job must find last week's answers); a negative one for
+    // its TTL, capped, and it is asked again before it fails a build anyway.
     let definitive = |verdict: DomainVerdict, ttl: Option<u32>| DomainCheck {
+        expires: ttl.map(|ttl| {
+            let keep = if verdict.is_predicted_hard() {
+                ttl.min(shared.max_age)
+            } else {
+                shared.max_age
+            };
+            shared.now + i64::from(keep)
+        }),
         verdict,
-        expires: ttl.map(|ttl| shared.now + i64::from(ttl.min(shared.max_age))),
         cached: false,
     };
     match lookup(shared, shared.resolver.mx_lookup(name.clone()).await) {

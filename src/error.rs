@@ -62,6 +62,22 @@ pub enum Error {
 }
 
 impl Error {
+    /// The file (and line) the error is about, when it is about one: for an annotation.
+    pub fn location(&self) -> Option<(PathBuf, Option<u64>)> {
+        match self {
+            Error::Path { path, .. }
+            | Error::History { path, .. }
+            | Error::Read { path, .. }
+            | Error::Write { path, .. } => Some((path.clone(), None)),
+            Error::NoListFiles { dir } => Some((dir.clone(), None)),
+            Error::Config(ConfigError::Read { path, .. }) => Some((path.clone(), None)),
+            Error::Config(ConfigError::Invalid { file, line, .. }) => {
+                Some((PathBuf::from(file), Some(*line)))
+            }
+            _ => None,
+        }
+    }
+
     /// No list was found: an empty directory, globs that match nothing, everything excluded.
     /// `--allow-empty` turns these into a pass over no list.
     pub fn is_no_list(&self) -> bool {

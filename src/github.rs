@@ -128,6 +128,40 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// What GitHub shows when the run stops before a report (exit code 2: a bad rules.yaml, an
+/// unreadable path): an error annotation on the file and line, a job summary that says what
+/// failed, and the outputs with `result=error`.
+pub struct RunError {
+    pub annotation: String,
+    pub summary: String,
+    pub outputs: String,
+}
+
+pub fn run_error(message: &str, location: Option<(&Path, Option<u64>)>) -> RunError {
+    let mut properties = String::new();
+    if let Some((file, line)) = location {
+        let _ = write!(properties, "file={},", escape_property(&repo_path(file)));
+        if let Some(line) = line {
+            let _ = write!(properties, "line={line},");
+        }
+    }
+    let first = message.lines().next().unwrap_or_default();
+    let mut outputs = String::new();
+    output(&mut outputs, "result", "error");
+    output(&mut outputs, "findings", "0");
+    RunError {
+        annotation: format!(
+            "::error {properties}title=bouncegate could not run::{}\n",
+            escape_data(message)
+        ),
+        summary: format!(
+            "## bouncegate could not run\n\n{}\n\nThe lists were not checked (exit code 2). Fix the cause above and run again.\n",
+            md(first)
+        ),
+        outputs,
+    }
+}
+
 fn annotation(finding: &Finding) -> String {
     let level = match finding.severity {
         Severity::Error => "error",

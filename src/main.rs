@@ -277,6 +277,20 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("bouncegate: error: {}", shown::lines(&error.to_string()));
+            if in_github_actions() {
+                let location = error.location();
+                let said = github::run_error(
+                    &error.to_string(),
+                    location
+                        .as_ref()
+                        .map(|(path, line)| (path.as_path(), *line)),
+                );
+                eprint!("{}", said.annotation);
+                append_github_files([
+                    ("GITHUB_STEP_SUMMARY", said.summary),
+                    ("GITHUB_OUTPUT", said.outputs),
+                ]);
+            }
             ExitCode::from(2)
         }
     }
@@ -583,11 +597,15 @@ fn write_file(path: &Path, text: &str) -> Result<(), Error> {
 /// Inside GitHub Actions: the job summary and the step outputs, appended to the files GitHub
 /// names. A failure to write them is a warning on stderr: the gate's verdict stands.
 fn write_github_files(report: &Report, report_file: Option<&Path>) {
-    use std::io::Write as _;
-    let targets = [
+    append_github_files([
         ("GITHUB_STEP_SUMMARY", github::step_summary(report)),
         ("GITHUB_OUTPUT", github::outputs(report, report_file)),
-    ];
+    ]);
+}
+
+/// Append each text to the file its GitHub variable names, when the variable is set.
+fn append_github_files(targets: [(&str, String); 2]) {
+    use std::io::Write as _;
     for (variable, text) in targets {
         let Some(path) = std::env::var_os(variable).filter(|p| !p.is_empty()) else {
             continue;

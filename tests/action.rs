@@ -205,3 +205,28 @@ fn list_data_cannot_inject_workflow_commands() {
     }
     assert!(token.len() > 30, "the token is long and random: {token}");
 }
+
+/// A bad rules.yaml stops the run (exit 2): the action annotates the file and line, the job
+/// summary says what failed, and the outputs say `result=error`.
+#[test]
+fn a_bad_rules_file_is_an_annotation_on_its_line_and_result_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir(root.join("lists")).unwrap();
+    std::fs::write(root.join("lists/a.csv"), "email\nann@gmail.com\n").unwrap();
+    std::fs::write(root.join("rules.yaml"), "policy:\n  max_bounce_rat: 0.1\n").unwrap();
+    let run = run_action(root, &[("offline", "true")], None);
+    assert_eq!(run.status, 2, "{}", run.log);
+    assert!(
+        run.log.lines().any(|line| line
+            .starts_with("::error file=rules.yaml,line=2,title=bouncegate could not run::")),
+        "{}",
+        run.log
+    );
+    assert!(
+        run.summary.contains("bouncegate could not run"),
+        "{}",
+        run.summary
+    );
+    assert_eq!(run.outputs["result"], "error");
+}

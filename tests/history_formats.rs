@@ -5,6 +5,7 @@
 
 mod support {
     pub mod bin;
+    pub mod exports;
 }
 
 use support::bin::run as bouncegate;
@@ -16,41 +17,7 @@ use serde_json::Value;
 
 /// The fixtures with their special-use domains replaced, in `dir/exports`.
 fn exports(dir: &Path) {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history");
-    let target = dir.join("exports");
-    std::fs::create_dir_all(&target).unwrap();
-    for entry in std::fs::read_dir(source).unwrap() {
-        let path = entry.unwrap().path();
-        let bytes = std::fs::read(&path).unwrap();
-        let text = String::from_utf8_lossy(&bytes)
-            .replace("nxdomain.example", "nxdomain-x.de")
-            .replace("blocked.example", "blocked-x.de")
-            .replace("example.com", "gmail.com")
-            .replace("example.org", "outlook.com")
-            .replace("example.net", "posteo.de");
-        std::fs::write(target.join(path.file_name().unwrap()), text).unwrap();
-    }
-}
-
-/// Every historic-hard, repeated-soft and complaint finding: address -> code.
-fn verdicts(report: &Value) -> BTreeMap<String, String> {
-    report["lists"][0]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| {
-            matches!(
-                f["code"].as_str(),
-                Some("historic-hard" | "repeated-soft" | "complaint")
-            )
-        })
-        .map(|f| {
-            (
-                f["address"].as_str().unwrap().to_owned(),
-                f["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    support::exports::copy_older(&dir.join("exports"), "");
 }
 
 #[test]
@@ -113,13 +80,18 @@ fn exports_are_read_as_they_are_and_round_trip_through_the_generic_csv() {
     };
     let direct = check("exports");
     let normalised = check("bounces/history.csv");
-    assert_eq!(verdicts(&direct), verdicts(&normalised));
+    assert_eq!(
+        support::exports::verdicts(&direct),
+        support::exports::verdicts(&normalised)
+    );
     assert!(
-        verdicts(&direct).values().any(|code| code == "complaint"),
+        support::exports::verdicts(&direct)
+            .values()
+            .any(|code| code == "complaint"),
         "the SES complaint is a complaint, read directly and from the generic CSV"
     );
 
-    let verdict = verdicts(&direct);
+    let verdict = support::exports::verdicts(&direct);
     // Only re-suppressions, yet historic hard: the provider's word is proof.
     assert_eq!(
         verdict.get("suppressed@gmail.com").map(String::as_str),
@@ -176,7 +148,7 @@ fn historic(dir: &Path, history: &str) -> BTreeMap<String, String> {
             history,
         ],
     );
-    verdicts(&serde_json::from_slice(&output.stdout).unwrap())
+    support::exports::verdicts(&serde_json::from_slice(&output.stdout).unwrap())
 }
 
 #[test]

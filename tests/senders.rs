@@ -177,27 +177,7 @@ fn every_record_of_every_sender_comes_out_as_its_kind_says() {
 
 mod support {
     pub mod bin;
-}
-
-/// Every (address, code) of the historic-hard, repeated-soft and complaint findings.
-fn verdicts(report: &serde_json::Value) -> BTreeMap<String, String> {
-    report["lists"][0]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| {
-            matches!(
-                f["code"].as_str(),
-                Some("historic-hard" | "repeated-soft" | "complaint")
-            )
-        })
-        .map(|f| {
-            (
-                f["address"].as_str().unwrap().to_owned(),
-                f["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    pub mod exports;
 }
 
 /// A folder that mixes every sender's files, the older providers' too: `history import` gives
@@ -227,21 +207,8 @@ fn a_folder_of_every_sender_imports_once_and_round_trips_through_the_generic_csv
             files += 1;
         }
     }
-    // And the older providers' exports (tests/fixtures/history), moved off the special-use
-    // domains they use.
-    let older = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history");
-    for file in std::fs::read_dir(older).unwrap() {
-        let file = file.unwrap().path();
-        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap())
-            .replace("nxdomain.example", "nxdomain-x.de")
-            .replace("blocked.example", "blocked-x.de")
-            .replace("example.com", "gmail.com")
-            .replace("example.org", "outlook.com")
-            .replace("example.net", "posteo.de");
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        std::fs::write(exports.join(format!("older-{name}")), text).unwrap();
-        files += 1;
-    }
+    // And the older providers' exports, moved off the special-use domains they use.
+    files += support::exports::copy_older(&exports, "older-");
     assert!(files >= 30, "{files} files");
     let import = ["history", "import", "exports", "--out", "history.csv"];
     let first = support::bin::run(root, &import);
@@ -286,8 +253,8 @@ fn a_folder_of_every_sender_imports_once_and_round_trips_through_the_generic_csv
         );
         serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
     };
-    let direct = verdicts(&check("exports"));
-    let normalised = verdicts(&check("history.csv"));
+    let direct = support::exports::verdicts(&check("exports"));
+    let normalised = support::exports::verdicts(&check("history.csv"));
     assert!(direct.len() >= 40, "{direct:?}");
     assert_eq!(direct, normalised);
 }

@@ -51,10 +51,7 @@ pub(super) fn import_events(bytes: &[u8], out: &mut Imported) -> Result<(), Impo
         is_event,
         out,
         |file, node, out| {
-            match delivery_report(file, node)? {
-                Some(event) => out.events.push(event),
-                None => out.skipped += 1,
-            }
+            out.take(delivery_report(file, node)?);
             Ok(())
         },
     )

@@ -38,10 +38,7 @@ pub(super) fn import_webhook(bytes: &[u8], out: &mut Imported) -> Result<(), Imp
         is_event,
         out,
         |_, node, out| {
-            match event(node)? {
-                Some(event) => out.events.push(event),
-                None => out.skipped += 1,
-            }
+            out.take(event(node)?);
             Ok(())
         },
     )

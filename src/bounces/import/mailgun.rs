@@ -25,10 +25,7 @@ pub(super) fn import_events(bytes: &[u8], out: &mut Imported) -> Result<(), Impo
         |map| map.contains_key("event"),
         out,
         |_, node, out| {
-            match event_record(node)? {
-                Some(event) => out.events.push(event),
-                None => out.skipped += 1,
-            }
+            out.take(event_record(node)?);
             Ok(())
         },
     )

@@ -45,10 +45,7 @@ pub(super) fn import(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError
         is_event,
         out,
         |_, node, out| {
-            match event(node)? {
-                Some(event) => out.events.push(event),
-                None => out.skipped += 1,
-            }
+            out.take(event(node)?);
             Ok(())
         },
     )

@@ -201,6 +201,14 @@ impl Imported {
         }
     }
 
+    /// Keep a record's event, or count the record as read and skipped when it makes none.
+    fn take(&mut self, event: Option<ImportedEvent>) {
+        match event {
+            Some(event) => self.events.push(event),
+            None => self.skipped += 1,
+        }
+    }
+
     /// Add what another part of the same file gave, after what this one holds.
     fn append(&mut self, other: Imported) {
         self.events.extend(other.events);

@@ -35,10 +35,7 @@ pub(super) fn import(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError
         |map| map.contains_key("Email"),
         out,
         |_, node, out| {
-            match bounce(node)? {
-                Some(event) => out.events.push(event),
-                None => out.skipped += 1,
-            }
+            out.take(bounce(node)?);
             Ok(())
         },
     )

@@ -103,15 +103,6 @@ fn is_record(map: &Map<String, Value>) -> bool {
     map.contains_key("email")
 }
 
-/// Push the event `read` makes of a record, or count the record as skipped when it makes none.
-fn push(out: &mut Imported, event: Result<Option<ImportedEvent>, String>) -> Result<(), String> {
-    match event? {
-        Some(event) => out.events.push(event),
-        None => out.skipped += 1,
-    }
-    Ok(())
-}
-
 pub(super) fn import_json(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError> {
     json::each_record(
         bytes,
@@ -119,7 +110,10 @@ pub(super) fn import_json(bytes: &[u8], out: &mut Imported) -> Result<(), Import
         None,
         is_record,
         out,
-        |_, node, out| push(out, suppression_record(node)),
+        |_, node, out| {
+            out.take(suppression_record(node)?);
+            Ok(())
+        },
     )
 }
 
@@ -147,7 +141,10 @@ pub(super) fn import_webhook(bytes: &[u8], out: &mut Imported) -> Result<(), Imp
         None,
         is_record,
         out,
-        |_, node, out| push(out, webhook_record(node)),
+        |_, node, out| {
+            out.take(webhook_record(node)?);
+            Ok(())
+        },
     )
 }
 

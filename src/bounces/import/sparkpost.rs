@@ -64,10 +64,7 @@ pub(super) fn import_events(bytes: &[u8], out: &mut Imported) -> Result<(), Impo
         out,
         |file, node, out| {
             let event_node = inner(file, node).unwrap_or_else(|| node.clone());
-            match event(&event_node, node)? {
-                Some(event) => out.events.push(event),
-                None => out.skipped += 1,
-            }
+            out.take(event(&event_node, node)?);
             Ok(())
         },
     )

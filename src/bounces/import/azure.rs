@@ -44,16 +44,13 @@ pub(super) fn is_event(map: &Map<String, Value>) -> bool {
 }
 
 pub(super) fn import_events(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError> {
-    json::each_record(
+    json::each_event(
         bytes,
         Source::AzureEventGrid,
         None,
         is_event,
         out,
-        |file, node, out| {
-            out.take(delivery_report(file, node)?);
-            Ok(())
-        },
+        delivery_report,
     )
 }
 

@@ -31,16 +31,13 @@ pub(super) fn is_blocked_contact(map: &Map<String, Value>) -> bool {
 }
 
 pub(super) fn import_webhook(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError> {
-    json::each_record(
+    json::each_event(
         bytes,
         Source::BrevoWebhook,
         None,
         is_event,
         out,
-        |_, node, out| {
-            out.take(event(node)?);
-            Ok(())
-        },
+        |_, node| event(node),
     )
 }
 

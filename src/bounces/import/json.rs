@@ -267,6 +267,29 @@ pub(crate) fn complaint(
     Ok(event)
 }
 
+/// [`each_record`] for readers that make one event of a record, or none (the record is then
+/// counted as skipped).
+pub(crate) fn each_event(
+    bytes: &[u8],
+    source: Source,
+    container: Option<&str>,
+    is_record: fn(&Map<String, Value>) -> bool,
+    out: &mut Imported,
+    read: impl Fn(&JsonFile<'_>, &Node<'_>) -> Result<Option<ImportedEvent>, String>,
+) -> Result<(), ImportError> {
+    each_record(
+        bytes,
+        source,
+        container,
+        is_record,
+        out,
+        |file, node, out| {
+            out.take(read(file, node)?);
+            Ok(())
+        },
+    )
+}
+
 /// JSON lines when the first non-blank line is a whole JSON value and another line follows.
 pub(crate) fn is_json_lines(bytes: &[u8]) -> bool {
     let mut lines = bytes

@@ -18,16 +18,13 @@ use super::{
 const SUPPRESSED_CODE: i64 = 605;
 
 pub(super) fn import_events(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError> {
-    json::each_record(
+    json::each_event(
         bytes,
         Source::MailgunEvents,
         Some("items"),
         |map| map.contains_key("event"),
         out,
-        |_, node, out| {
-            out.take(event_record(node)?);
-            Ok(())
-        },
+        |_, node| event_record(node),
     )
 }
 

@@ -38,17 +38,9 @@ pub(super) fn is_event(map: &Map<String, Value>) -> bool {
 }
 
 pub(super) fn import(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError> {
-    json::each_record(
-        bytes,
-        Source::Mailjet,
-        None,
-        is_event,
-        out,
-        |_, node, out| {
-            out.take(event(node)?);
-            Ok(())
-        },
-    )
+    json::each_event(bytes, Source::Mailjet, None, is_event, out, |_, node| {
+        event(node)
+    })
 }
 
 fn event(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> {

@@ -28,16 +28,13 @@ const NOT_BOUNCES: [&str; 5] = [
 const DEAD_ADDRESS: [&str; 2] = ["HardBounce", "BadEmailAddress"];
 
 pub(super) fn import(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError> {
-    json::each_record(
+    json::each_event(
         bytes,
         Source::Postmark,
         Some("Bounces"),
         |map| map.contains_key("Email"),
         out,
-        |_, node, out| {
-            out.take(bounce(node)?);
-            Ok(())
-        },
+        |_, node| bounce(node),
     )
 }
 

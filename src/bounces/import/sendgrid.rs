@@ -104,16 +104,13 @@ fn is_record(map: &Map<String, Value>) -> bool {
 }
 
 pub(super) fn import_json(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError> {
-    json::each_record(
+    json::each_event(
         bytes,
         Source::SendgridJson,
         None,
         is_record,
         out,
-        |_, node, out| {
-            out.take(suppression_record(node)?);
-            Ok(())
-        },
+        |_, node| suppression_record(node),
     )
 }
 
@@ -135,16 +132,13 @@ fn suppression_record(node: &Node<'_>) -> Result<Option<ImportedEvent>, String> 
 const BOUNCE_EVENTS: [&str; 4] = ["bounce", "deferred", "dropped", "blocked"];
 
 pub(super) fn import_webhook(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError> {
-    json::each_record(
+    json::each_event(
         bytes,
         Source::SendgridWebhook,
         None,
         is_record,
         out,
-        |_, node, out| {
-            out.take(webhook_record(node)?);
-            Ok(())
-        },
+        |_, node| webhook_record(node),
     )
 }
 

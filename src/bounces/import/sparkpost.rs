@@ -56,16 +56,15 @@ pub(super) fn is_suppression(map: &Map<String, Value>) -> bool {
 }
 
 pub(super) fn import_events(bytes: &[u8], out: &mut Imported) -> Result<(), ImportError> {
-    json::each_record(
+    json::each_event(
         bytes,
         Source::Sparkpost,
         Some("results"),
         is_event,
         out,
-        |file, node, out| {
+        |file, node| {
             let event_node = inner(file, node).unwrap_or_else(|| node.clone());
-            out.take(event(&event_node, node)?);
-            Ok(())
+            event(&event_node, node)
         },
     )
 }

@@ -48,16 +48,11 @@ fn exports_are_read_as_they_are_and_round_trip_through_the_generic_csv() {
     );
 
     // The list: every address the exports name.
-    let csv = std::fs::read_to_string(root.join("bounces/history.csv")).unwrap();
-    let mut addresses: Vec<&str> = csv
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split(',').next())
-        .collect();
-    addresses.sort_unstable();
-    addresses.dedup();
-    assert!(addresses.len() >= 15, "{addresses:?}");
-    std::fs::write(root.join("list.txt"), addresses.join("\n")).unwrap();
+    let addresses = support::exports::list_every_address(
+        &root.join("bounces/history.csv"),
+        &root.join("list.txt"),
+    );
+    assert!(addresses >= 15, "{addresses} addresses");
 
     let check = |history: &str| -> Value {
         let output = bouncegate(

@@ -227,15 +227,7 @@ fn a_folder_of_every_sender_imports_once_and_round_trips_through_the_generic_csv
         "a second import adds nothing: {again}"
     );
 
-    let csv = std::fs::read_to_string(root.join("history.csv")).unwrap();
-    let mut addresses: Vec<&str> = csv
-        .lines()
-        .skip(1)
-        .filter_map(|line| line.split(',').next())
-        .collect();
-    addresses.sort_unstable();
-    addresses.dedup();
-    std::fs::write(root.join("list.txt"), addresses.join("\n")).unwrap();
+    support::exports::list_every_address(&root.join("history.csv"), &root.join("list.txt"));
     let check = |history: &str| {
         let output = support::bin::run(
             root,

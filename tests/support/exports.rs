@@ -29,6 +29,21 @@ pub fn copy_older(target: &Path, prefix: &str) -> usize {
     copied
 }
 
+/// Write `list` with every address of the history CSV `history` (its first column), once;
+/// how many.
+pub fn list_every_address(history: &Path, list: &Path) -> usize {
+    let csv = std::fs::read_to_string(history).unwrap();
+    let mut addresses: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split(',').next())
+        .collect();
+    addresses.sort_unstable();
+    addresses.dedup();
+    std::fs::write(list, addresses.join("\n")).unwrap();
+    addresses.len()
+}
+
 /// Every historic-hard, repeated-soft and complaint finding of the first list: address ->
 /// code.
 pub fn verdicts(report: &Value) -> BTreeMap<String, String> {

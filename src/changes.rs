@@ -4,7 +4,6 @@
 //! git is run as a program with arguments, never through a shell: file names are data.
 
 use std::collections::HashSet;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -20,6 +19,9 @@ pub struct ChangeScope {
     pub base: String,
     /// Files changed since `base` (committed, staged, unstaged or untracked), canonical.
     pub changed: HashSet<PathBuf>,
+    /// Files deleted since `base`, relative to the current directory: gone from the run, a
+    /// deleted history or rules file still changes how every list is judged.
+    pub deleted: Vec<PathBuf>,
     /// The repository's top directory, canonical.
     pub top: PathBuf,
 }
@@ -84,15 +86,30 @@ pub fn scope(reference: &str) -> Result<ChangeScope, Error> {
     {
         if !name.is_empty() {
             // File names are bytes: taken as they are, not decoded.
-            changed.insert(canonical(Path::new(std::ffi::OsStr::from_bytes(name))));
+            changed.insert(canonical(&path_from_git(name)));
         }
     }
+    let deleted = git(&[
+        "diff",
+        "--name-only",
+        "-z",
+        "--relative",
+        "--no-renames",
+        "--diff-filter=D",
+        &base,
+    ])
+    .map_err(fail)?
+    .split(|&b| b == 0)
+    .filter(|name| !name.is_empty())
+    .map(path_from_git)
+    .collect();
     let top = git(&["rev-parse", "--show-toplevel"]).map_err(fail)?;
-    let top = canonical(Path::new(std::ffi::OsStr::from_bytes(top.trim_ascii_end())));
+    let top = canonical(&path_from_git(top.trim_ascii_end()));
     Ok(ChangeScope {
         reference: reference.to_owned(),
         base,
         changed,
+        deleted,
         top,
     })
 }
@@ -132,6 +149,21 @@ pub fn read_file_list(source: &str) -> Result<Vec<PathBuf>, Error> {
         .split(|&b| b == separator)
         .map(|name| name.strip_suffix(b"\r").unwrap_or(name))
         .filter(|name| !name.iter().all(u8::is_ascii_whitespace))
-        .map(|name| PathBuf::from(std::ffi::OsStr::from_bytes(name)))
+        .map(path_from_git)
         .collect())
+}
+
+/// A path git printed. On Unix a path is bytes, taken as they are; git for Windows prints
+/// paths in UTF-8.
+#[cfg(unix)]
+fn path_from_git(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+/// A path git printed. On Unix a path is bytes, taken as they are; git for Windows prints
+/// paths in UTF-8.
+#[cfg(not(unix))]
+fn path_from_git(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }

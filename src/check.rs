@@ -4,11 +4,10 @@
 //! history -> apply rules and policy -> report. Lists are read and checked in parallel with
 //! the loading of the history; each list is read once.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 use rayon::prelude::*;
 
 use crate::bounces::history::{self, HistoryOptions, UnixSeconds};
@@ -19,6 +18,7 @@ use crate::config::Config;
 use crate::domains::{self, DnsOptions};
 use crate::error::Error;
 use crate::gate::{self, KeySet, ListReport, Window};
+use crate::globs::{self, Selector, glob_set};
 use crate::lists::{self, ListFile, ReadOptions};
 use crate::report::{HistorySummary, Report, ScopeSummary, Timings};
 use crate::syntax::{self, CheckedCell};
@@ -81,13 +81,15 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
     let mut unchanged = 0;
     // A change to what judges the lists (a history file, the rules file, and with it the
     // lists' globs) can change the verdict of every list: then every list is checked.
-    let judged_anew = scope.as_ref().and_then(|scope| {
-        history_paths
+    let judged_anew = match &scope {
+        Some(scope) => history_paths
             .iter()
             .chain(config.user_file.as_ref())
             .find(|path| scope.contains(path))
             .cloned()
-    });
+            .or(deleted_judge(scope, config, options)?),
+        None => None,
+    };
     if let Some(scope) = &scope
         && judged_anew.is_none()
     {
@@ -153,6 +155,7 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
         config.policy,
     );
     report.skipped_paths = skipped_paths;
+    report.rules_file = config.user_file.clone();
     report.scope = scope.map(|scope| ScopeSummary {
         reference: scope.reference,
         base: scope.base,
@@ -168,6 +171,36 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
         total_ms: started.elapsed().as_millis(),
     };
     Ok(report)
+}
+
+/// A history file or rules file the change deleted: the events it held no longer count, so
+/// every list is judged anew, as for a changed one.
+fn deleted_judge(
+    scope: &ChangeScope,
+    config: &Config,
+    options: &CheckOptions,
+) -> Result<Option<PathBuf>, Error> {
+    let history = Selector::new("history", &config.history, &config.base_dir, "bounces")?;
+    let named: Vec<PathBuf> = options
+        .history
+        .iter()
+        .map(|path| path.strip_prefix(".").unwrap_or(path).to_path_buf())
+        .collect();
+    let rules_file = config.base_dir.join(crate::config::RULES_FILE_NAME);
+    Ok(scope
+        .deleted
+        .iter()
+        .find(|path| {
+            let was_history = if named.is_empty() {
+                history.matches(path)
+            } else {
+                named.iter().any(|history| path.starts_with(history))
+            };
+            was_history
+                || globs::below(path, &config.base_dir)
+                    == globs::below(&rules_file, &config.base_dir)
+        })
+        .cloned())
 }
 
 /// The keys of a list at the base revision (none when the file is new there).
@@ -207,7 +240,11 @@ fn list_paths(config: &Config, options: &CheckOptions, exclude: &GlobSet) -> Res
         return lists::discover(&options.paths, exclude);
     }
     if !config.lists.is_empty() {
-        let found = lists::glob_files(&glob_set("lists", &config.lists)?, exclude);
+        let found = lists::glob_files(
+            &config.base_dir,
+            &glob_set("lists", &config.lists)?,
+            exclude,
+        );
         if found.files.is_empty() {
             return Err(Error::NoListMatches {
                 globs: config.lists.join(", "),
@@ -215,9 +252,9 @@ fn list_paths(config: &Config, options: &CheckOptions, exclude: &GlobSet) -> Res
         }
         return Ok(found);
     }
-    let default = Path::new("lists");
+    let default = config.base_dir.join("lists");
     if default.is_dir() {
-        return lists::discover(&[default.to_path_buf()], exclude);
+        return lists::discover(&[clean_dot(default)], exclude);
     }
     Err(Error::NothingToCheck)
 }
@@ -228,7 +265,11 @@ fn history_paths(config: &Config, options: &CheckOptions) -> Result<Walked, Erro
     }
     if !config.history.is_empty() {
         let none = GlobSet::empty();
-        let found = lists::glob_files(&glob_set("history", &config.history)?, &none);
+        let found = lists::glob_files(
+            &config.base_dir,
+            &glob_set("history", &config.history)?,
+            &none,
+        );
         if found.files.is_empty() {
             // A typo in a glob must not pass as "no bounce ever happened".
             return Err(Error::BadOption {
@@ -239,30 +280,15 @@ fn history_paths(config: &Config, options: &CheckOptions) -> Result<Walked, Erro
         }
         return Ok(found);
     }
-    let default = Path::new("bounces");
+    let default = config.base_dir.join("bounces");
     if default.is_dir() {
-        return history::discover(&[default.to_path_buf()]);
+        return history::discover(&[clean_dot(default)]);
     }
     Ok(Walked::default())
 }
 
-fn glob_set(key: &'static str, globs: &[String]) -> Result<GlobSet, Error> {
-    let mut builder = GlobSetBuilder::new();
-    let mut seen = HashSet::new();
-    for glob in globs {
-        if !seen.insert(glob) {
-            continue;
-        }
-        let glob = Glob::new(glob.trim_start_matches("./")).map_err(|error| Error::BadOption {
-            option: key,
-            value: glob.clone(),
-            expected: format!("a glob such as lists/**/*.csv ({error})"),
-        })?;
-        builder.add(glob);
-    }
-    builder.build().map_err(|error| Error::BadOption {
-        option: key,
-        value: globs.join(", "),
-        expected: error.to_string(),
-    })
+/// `./lists` -> `lists`: paths in the report read as the user would write them.
+fn clean_dot(path: PathBuf) -> PathBuf {
+    path.strip_prefix(".")
+        .map_or(path.clone(), Path::to_path_buf)
 }

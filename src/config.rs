@@ -320,6 +320,9 @@ pub struct Config {
     pub rules: RuleSet,
     /// The user's file, when one was layered.
     pub user_file: Option<PathBuf>,
+    /// Where the `lists:` and `history:` globs and the default `lists/` and `bounces/` start:
+    /// the directory of the user's file, else the current directory.
+    pub base_dir: PathBuf,
     /// The merged file, for `bouncegate rules`.
     pub effective: RulesFile,
 }
@@ -420,10 +423,43 @@ fn resolve(default: RulesFile, user: Option<(RulesFile, &Path)>) -> Result<Confi
         policy,
         dns: resolve_dns(effective.dns.clone().unwrap_or_default()),
         rules: rule_set,
+        base_dir: user_path
+            .as_deref()
+            .and_then(Path::parent)
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
         user_file: user_path,
         effective,
     })
 }
+
+/// The rules file a run takes when none is named, found as typos finds its config:
+/// `rules.yaml` in `start`, else in each parent up to the repository's root (the first
+/// directory holding `.git`). Outside a repository only `start` is looked in, so a stray
+/// file higher up is never picked up. The path is relative to `start` (`../rules.yaml`).
+pub fn discover_rules_file(start: &Path) -> Option<PathBuf> {
+    let absolute = std::fs::canonicalize(start).ok()?;
+    let in_repository = absolute.ancestors().any(|dir| dir.join(".git").exists());
+    let mut relative = start.to_path_buf();
+    for dir in absolute.ancestors() {
+        let candidate = relative.join(RULES_FILE_NAME);
+        if dir.join(RULES_FILE_NAME).is_file() {
+            return Some(
+                candidate
+                    .strip_prefix(".")
+                    .map_or(candidate.clone(), Path::to_path_buf),
+            );
+        }
+        if !in_repository || dir.join(".git").exists() {
+            return None;
+        }
+        relative = relative.join("..");
+    }
+    None
+}
+
+/// The name of the rules file that is found without `--rules`.
+pub const RULES_FILE_NAME: &str = "rules.yaml";
 
 /// Each key the user sets overrides the default's, however deep (lists of globs are replaced
 /// whole); rules are kept apart (see [`resolve`]). Both files were checked when parsed, so

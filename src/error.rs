@@ -16,10 +16,16 @@ pub enum Error {
         source: std::io::Error,
     },
     #[error(
-        "{}: no list files found (looked for .csv, .tsv and .txt files)",
-        crate::shown::path(dir)
+        "{}: no list files found (looked for .csv, .tsv and .txt files){}",
+        crate::shown::path(dir),
+        skipped_note(skipped)
     )]
-    NoListFiles { dir: PathBuf },
+    NoListFiles {
+        dir: PathBuf,
+        /// What the walk left out, and why: a directory of links out of the repository is
+        /// not "empty" to its owner.
+        skipped: Vec<crate::walk::SkippedPath>,
+    },
     #[error(
         "no list to check: give a PATH, set `lists:` in rules.yaml, or create a lists/ directory"
     )]
@@ -69,7 +75,7 @@ impl Error {
             | Error::History { path, .. }
             | Error::Read { path, .. }
             | Error::Write { path, .. } => Some((path.clone(), None)),
-            Error::NoListFiles { dir } => Some((dir.clone(), None)),
+            Error::NoListFiles { dir, .. } => Some((dir.clone(), None)),
             Error::Config(ConfigError::Read { path, .. }) => Some((path.clone(), None)),
             Error::Config(ConfigError::Invalid { file, line, .. }) => {
                 Some((PathBuf::from(file), Some(*line)))
@@ -133,4 +139,21 @@ impl ConfigError {
             message,
         }
     }
+}
+
+/// `; skipped a.csv: why; ...` for the paths a walk left out, the first few by name.
+fn skipped_note(skipped: &[crate::walk::SkippedPath]) -> String {
+    const NAMED: usize = 5;
+    let mut note = String::new();
+    for path in skipped.iter().take(NAMED) {
+        note.push_str(&format!(
+            "; skipped {}: {}",
+            crate::shown::path(&path.path),
+            crate::shown::visible(&path.why)
+        ));
+    }
+    if skipped.len() > NAMED {
+        note.push_str(&format!("; and {} more skipped", skipped.len() - NAMED));
+    }
+    note
 }

@@ -11,7 +11,7 @@ use crate::domains::DomainVerdict;
 use crate::syntax::SyntaxError;
 use crate::table::InputProblem;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Severity {
     /// Fails the gate (or, for bad input, the run: exit code 2).
@@ -108,6 +108,15 @@ impl Reason {
     }
 
     /// Findings that fail the gate come first in reports and annotations.
+    /// A rate over the whole list that fails the gate by itself (the projected bounce rate,
+    /// the added addresses' rate), as opposed to a finding about one row.
+    pub fn is_rate(&self) -> bool {
+        matches!(
+            self,
+            Reason::BounceRate { .. } | Reason::AddedBounceRate { .. }
+        )
+    }
+
     pub fn rank(&self) -> u8 {
         match self {
             Reason::BadInput { .. } => 0,

@@ -115,7 +115,10 @@ pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Walked, Error> {
                     source: error.into(),
                 })?;
             if walked.files.is_empty() {
-                return Err(Error::NoListFiles { dir: path.clone() });
+                return Err(Error::NoListFiles {
+                    dir: path.clone(),
+                    skipped: walked.skipped,
+                });
             }
             files.extend(walked.files.iter().map(|file| clean(file)));
             skipped.extend(walked.skipped);
@@ -140,9 +143,12 @@ pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Walked, Error> {
 
 /// Paths matching any glob, found by walking the current directory (hidden folders and
 /// `target/` are not walked).
-pub fn glob_files(globs: &GlobSet, exclude: &GlobSet) -> Walked {
+pub fn glob_files(root: &Path, globs: &GlobSet, exclude: &GlobSet) -> Walked {
+    // Globs match the path below `root` (the rules file's directory); the files found keep
+    // `root` in front, so that they open from the current directory.
+    let below_root = |path: &Path| clean(path.strip_prefix(root).unwrap_or(path));
     let wanted = |path: &Path| {
-        let path = clean(path);
+        let path = below_root(path);
         globs.is_match(&path) && !exclude.is_match(&path)
     };
     let enter = |entry: &walkdir::DirEntry| {
@@ -151,7 +157,7 @@ pub fn glob_files(globs: &GlobSet, exclude: &GlobSet) -> Walked {
                 || (entry.depth() == 1 && entry.file_name() == "target"))
     };
     // An unreadable directory is left out as before: globs say what they match, not more.
-    let mut walked = walk::walk(Path::new("."), wanted, enter).unwrap_or_default();
+    let mut walked = walk::walk(root, wanted, enter).unwrap_or_default();
     for file in &mut walked.files {
         *file = clean(file);
     }

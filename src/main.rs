@@ -21,10 +21,12 @@ use bouncegate::error::Error;
 use bouncegate::explain::{self, Explanation};
 use bouncegate::fix;
 use bouncegate::lists::ReadOptions;
+use bouncegate::precommit::{self, Staged};
 use bouncegate::progress;
 use bouncegate::report::Report;
+use bouncegate::report::{github, sarif};
+use bouncegate::shown;
 use bouncegate::{changes, lists};
-use bouncegate::{github, sarif, shown};
 
 /// Gate changes to committed mailing lists on predicted hard bounces, historic hard bounces
 /// and the projected bounce rate.
@@ -39,6 +41,10 @@ struct Cli {
 enum Command {
     /// Check list files; exit 0 pass, 1 the gate failed, 2 usage, config or input error.
     Check(Box<CheckArgs>),
+    /// For pre-commit: of the FILES given (the staged ones), check the lists that the `lists:`
+    /// globs of rules.yaml (else lists/) match; every list when a history file or the rules
+    /// file is among them; nothing, and exit 0, when none is. Takes check's options.
+    PreCommit(Box<CheckArgs>),
     /// Remove from the list files every address that must be suppressed (historic hard,
     /// repeated soft); the removed rows go to a suppression file first.
     Fix(Box<FixArgs>),
@@ -84,7 +90,8 @@ enum ExplainFormat {
 
 #[derive(Args)]
 struct RulesArg {
-    /// Your rules file, layered over the built-in rules [default: ./rules.yaml when present].
+    /// Your rules file, layered over the built-in rules [default: rules.yaml in the current
+    /// directory, else in its parents up to the repository's root].
     #[arg(long, value_name = "PATH")]
     rules: Option<PathBuf>,
 }
@@ -256,6 +263,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => run_check(args),
+        Command::PreCommit(args) => run_pre_commit(args),
         Command::Fix(args) => run_fix(args),
         Command::History {
             command: HistoryCommand::Import(args),
@@ -301,12 +309,11 @@ fn parse_source(name: &str) -> Result<Source, String> {
 }
 
 fn load_config(arg: &RulesArg) -> Result<Config, Error> {
-    let default_path = Path::new("rules.yaml");
-    let user = arg
-        .rules
-        .as_deref()
-        .or_else(|| default_path.is_file().then_some(default_path));
-    Ok(config::load(user)?)
+    let found = match &arg.rules {
+        Some(path) => Some(path.clone()),
+        None => config::discover_rules_file(Path::new(".")),
+    };
+    Ok(config::load(found.as_deref())?)
 }
 
 /// The config and options `check` and `fix` share; `None` when --files-from named nothing.
@@ -382,6 +389,28 @@ fn prepare(args: &InputArgs) -> Result<Option<(Config, CheckOptions)>, Error> {
         as_of,
     };
     Ok(Some((config, options)))
+}
+
+fn run_pre_commit(mut args: Box<CheckArgs>) -> Result<u8, Error> {
+    let config = load_config(&args.input.rules)?;
+    let given = args.input.paths.len();
+    match precommit::select(&config, &args.input.paths)? {
+        Staged::Nothing => {
+            println!(
+                "bouncegate: none of the {given} files is a list, a bounce history or the rules file: nothing to check"
+            );
+            return Ok(0);
+        }
+        Staged::AllLists { because } => {
+            println!(
+                "bouncegate: {} changed: checking every list",
+                shown::path(&because)
+            );
+            args.input.paths.clear();
+        }
+        Staged::Lists(lists) => args.input.paths = lists,
+    }
+    run_check(args)
 }
 
 fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {

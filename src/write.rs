@@ -34,10 +34,11 @@ impl Replacement {
         // file); a replaced file keeps its own, set after creation so the umask does not
         // narrow it.
         let kept = std::fs::metadata(&path).map(|m| m.permissions()).ok();
-        let asked = std::os::unix::fs::PermissionsExt::from_mode(0o666);
-        let temp = tempfile::Builder::new()
-            .permissions(asked)
-            .tempfile_in(&dir)?;
+        #[cfg_attr(not(unix), allow(unused_mut))]
+        let mut builder = tempfile::Builder::new();
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder.tempfile_in(&dir)?;
         if let Some(kept) = kept {
             temp.as_file().set_permissions(kept)?;
         }
@@ -342,6 +343,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")] // modes and /proc/self/status are Linux's
     fn a_new_file_follows_the_umask_and_a_replaced_one_keeps_its_mode() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();

@@ -1,5 +1,6 @@
 //! The composite action on a fixture repository with git history, run as GitHub would run it
 //! (tests/support/action.rs simulates the runner).
+#![cfg(unix)] // the simulated runner is bash with Unix paths
 
 mod support {
     pub mod action;
@@ -82,16 +83,33 @@ fn a_pull_request_with_a_bad_import_fails_with_annotations_summary_and_outputs()
         serde_json::from_slice(&std::fs::read(&run.outputs["report"]).unwrap()).unwrap();
     assert_eq!(report["scope"]["lists_unchanged"], 1);
 
-    // One annotation on the bad line, its file name escaped so that it stays one property.
-    let annotation = run
+    // The rate that failed the gate first, then one annotation on the bad line; the file
+    // name escaped so that it stays one property.
+    let file = "lists/$(touch PWNED_NAME) \"q\" %250A%2Cx%3Ay.csv";
+    let errors: Vec<&str> = run
         .stdout
         .lines()
-        .find(|line| line.starts_with("::error file="))
-        .unwrap_or_else(|| panic!("no annotation in:\n{}", run.log));
+        .filter(|line| line.starts_with("::error file="))
+        .collect();
+    assert_eq!(errors.len(), 3, "{}", run.log);
     assert!(
-        annotation
-            .starts_with("::error file=lists/$(touch PWNED_NAME) \"q\" %250A%2Cx%3Ay.csv,line=2,"),
-        "{annotation}"
+        errors[0].starts_with(&format!(
+            "::error file={file},title=bouncegate added-bounce-rate::"
+        )),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[1].starts_with(&format!(
+            "::error file={file},title=bouncegate bounce-rate::"
+        )),
+        "{}",
+        errors[1]
+    );
+    assert!(
+        errors[2].starts_with(&format!("::error file={file},line=2,")),
+        "{}",
+        errors[2]
     );
     assert!(
         run.log.contains("::notice title=bouncegate::"),
@@ -189,13 +207,13 @@ fn list_data_cannot_inject_workflow_commands() {
         .lines()
         .position(|line| line.starts_with("::stop-commands::"))
         .expect("command processing is stopped around the report");
-    let token = run.log.lines().nth(stop).unwrap()["::stop-commands::".len()..].to_owned();
+    let token = run.stdout.lines().nth(stop).unwrap()["::stop-commands::".len()..].to_owned();
     let resume = run
         .stdout
         .lines()
         .position(|line| line == format!("::{token}::"))
         .expect("and resumed after it");
-    for (n, line) in run.log.lines().enumerate() {
+    for (n, line) in run.stdout.lines().enumerate() {
         if line.starts_with("::error file=a.txt") {
             assert!(
                 stop < n && n < resume,

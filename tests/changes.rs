@@ -249,6 +249,37 @@ fn a_change_to_the_history_or_the_rules_checks_every_list() {
     assert_eq!(report["scope"]["lists_changed"], 2, "{report}");
     assert_eq!(report["scope"]["all_lists_because"], "rules.yaml");
 
+    // A deleted history file takes its bounces out of every verdict: every list again.
+    std::fs::write(root.join("bounces/old.csv"), header).unwrap();
+    git(root, &["checkout", "-q", "main"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "old history"]);
+    git(root, &["checkout", "-qb", "deleted"]);
+    git(root, &["rm", "-q", "bounces/old.csv"]);
+    git(root, &["commit", "-qm", "drop the old history"]);
+    let (_, report) = check(root, &["--changed-since", "main"]);
+    assert_eq!(report["scope"]["lists_changed"], 2, "{report}");
+    assert_eq!(report["scope"]["all_lists_because"], "bounces/old.csv");
+    // So does a deleted rules.yaml: the built-in rules judge every list now.
+    git(root, &["checkout", "-q", "main"]);
+    git(root, &["checkout", "-qb", "rules-gone"]);
+    git(root, &["rm", "-q", "rules.yaml"]);
+    git(root, &["commit", "-qm", "drop the rules"]);
+    let (_, report) = check(root, &["--changed-since", "main"]);
+    assert_eq!(report["scope"]["lists_changed"], 2, "{report}");
+    assert_eq!(report["scope"]["all_lists_because"], "rules.yaml");
+    // A deleted file that is neither does not widen the scope.
+    git(root, &["checkout", "-q", "main"]);
+    std::fs::write(root.join("notes.txt"), "x\n").unwrap();
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "notes"]);
+    git(root, &["checkout", "-qb", "notes-gone"]);
+    git(root, &["rm", "-q", "notes.txt"]);
+    git(root, &["commit", "-qm", "drop notes"]);
+    let (_, report) = check(root, &["--changed-since", "main"]);
+    assert_eq!(report["scope"]["lists_changed"], 0, "{report}");
+    assert_eq!(report["scope"]["lists_unchanged"], 2, "{report}");
+
     // A change to a list alone checks that list alone, as before.
     git(root, &["checkout", "-q", "main"]);
     git(root, &["checkout", "-qb", "list"]);

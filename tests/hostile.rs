@@ -87,6 +87,7 @@ fn a_ten_megabyte_line_is_an_error_on_its_line_and_the_rest_is_checked() {
 }
 
 #[test]
+#[cfg(unix)] // symbolic links and FIFOs as Unix makes them
 fn a_missing_path_or_an_empty_directory_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("lists.csv")).unwrap();
@@ -360,6 +361,7 @@ fn in_github_actions_data_lines_are_inside_stop_commands() {
 
 /// Run with a guard: a run that blocks (on a FIFO) is killed and fails the test, instead of
 /// hanging the suite. The bound is the behaviour under test, and generous.
+#[cfg(unix)]
 fn run_guarded(dir: &Path, args: &[&str]) -> Output {
     let mut child = support::bin::bouncegate()
         .args(args)
@@ -382,6 +384,7 @@ fn run_guarded(dir: &Path, args: &[&str]) -> Output {
 /// A FIFO named as a list, a history or the rules file is refused at once (exit 2), never read:
 /// reading one blocks until something writes to it.
 #[test]
+#[cfg(unix)] // symbolic links and FIFOs as Unix makes them
 fn a_fifo_is_refused_not_read() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -410,6 +413,7 @@ fn a_fifo_is_refused_not_read() {
 /// links it does not follow (out of the repository, to nothing), instead of skipping them
 /// without a word.
 #[test]
+#[cfg(unix)] // symbolic links and FIFOs as Unix makes them
 fn a_walk_follows_links_inside_the_repository_and_names_the_others() {
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("x.csv"), "email\nann@gmail.com\n").unwrap();
@@ -458,4 +462,27 @@ fn a_walk_follows_links_inside_the_repository_and_names_the_others() {
         stdout.contains("skipped lists/dead.csv: a symbolic link to nothing: not read"),
         "{stdout}"
     );
+}
+
+/// A directory whose only files are links the walk does not follow finds no list: the error
+/// says so, and names each skipped link with why, instead of calling the directory empty.
+#[test]
+#[cfg(unix)] // symbolic links and FIFOs as Unix makes them
+fn a_directory_of_skipped_links_names_them_in_its_error() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("x.csv"), "email\nann@gmail.com\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("lists")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("x.csv"), root.join("lists/out.csv")).unwrap();
+    std::os::unix::fs::symlink("nowhere.csv", root.join("lists/dead.csv")).unwrap();
+    let output = bouncegate(root, &["check", "lists"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("lists: no list files found"), "{stderr}");
+    assert!(
+        stderr.contains("; skipped lists/dead.csv: a symbolic link to nothing: not read"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("; skipped lists/out.csv: "), "{stderr}");
 }

@@ -39,6 +39,8 @@ fn the_json_report_has_the_documented_shape() {
     assert_eq!(report["schema_version"], 2);
     assert_eq!(report["verdict"], "fail");
     assert_eq!(report["exit_code"], 1);
+    // Run in bouncegate's own repository: its rules.yaml is the built-in file, not a layer.
+    assert_eq!(report["rules_file"], Value::Null);
     assert_eq!(
         keys(&report),
         [
@@ -47,6 +49,7 @@ fn the_json_report_has_the_documented_shape() {
             "history",
             "lists",
             "policy",
+            "rules_file",
             "schema_version",
             "timings",
             "totals",

@@ -1,5 +1,6 @@
 //! Stage 6: the report, for people (grouped by file, colour on a terminal) and as JSON (a
-//! versioned schema, documented in docs/report-schema.md).
+//! versioned schema, documented in docs/report-schema.md); [`github`] writes it for GitHub
+//! Actions (annotations, job summary, outputs) and [`sarif`] for code scanning.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -13,6 +14,9 @@ use crate::finding::{Finding, Reason, Severity, percent, percents_apart};
 use crate::gate::{ListReport, Verdict, Window, rate};
 use crate::shown::visible;
 use crate::walk::SkippedPath;
+
+pub mod github;
+pub mod sarif;
 
 /// Bump on any change that could break a reader of the JSON report.
 pub const JSON_SCHEMA_VERSION: u32 = 2;
@@ -197,6 +201,8 @@ pub struct Report {
     /// FIFO): no list is skipped without a word.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped_paths: Vec<SkippedPath>,
+    /// The user's rules file layered over the built-in rules; `null`: the built-in rules.
+    pub rules_file: Option<PathBuf>,
     pub timings: Timings,
 }
 
@@ -265,6 +271,7 @@ impl Report {
             dns,
             scope: None,
             skipped_paths: Vec::new(),
+            rules_file: None,
             timings: Timings::default(),
         }
     }
@@ -293,10 +300,39 @@ impl Report {
         text
     }
 
+    /// What judged the lists: `rules rules.yaml (over the built-in rules); history
+    /// bounces/a.csv, bounces/b.csv`, or `built-in rules; no history`.
+    pub fn inputs_line(&self) -> String {
+        const NAMED: usize = 3;
+        let rules = match &self.rules_file {
+            Some(path) => format!("rules {} (over the built-in rules)", path.display()),
+            None => "built-in rules".to_owned(),
+        };
+        let files = &self.history.files;
+        let history = if files.is_empty() {
+            "no history".to_owned()
+        } else {
+            let named: Vec<String> = files
+                .iter()
+                .take(NAMED)
+                .map(|path| path.display().to_string())
+                .collect();
+            let more = files.len().saturating_sub(NAMED);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!("history {}{more}", named.join(", "))
+        };
+        format!("bouncegate: {rules}; {history}")
+    }
+
     /// The human report: findings grouped by file, a summary per list, the verdict.
     pub fn to_human(&self, colors: bool, quiet: bool) -> String {
         let paint = Paint { on: colors };
         let mut out = String::new();
+        let _ = writeln!(out, "{}", visible(&self.inputs_line()));
         for note in &self.dns.notes {
             let _ = writeln!(out, "{}: {note}", paint.yellow("dns"));
         }

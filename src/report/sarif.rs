@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use crate::domains::DomainVerdict;
 use crate::finding::{Finding, Reason, Severity};
-use crate::github::{in_repository, ordered, percent_encode, repo_path};
 use crate::report::Report;
+use crate::report::github::{in_repository, ordered, percent_encode, repo_path};
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -373,7 +373,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::github::tests::{finding, list, predicted, report, sample};
+    use crate::report::github::tests::{finding, list, predicted, report, sample};
 
     fn parse(report: &Report) -> Value {
         let text = sarif(report);

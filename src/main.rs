@@ -23,7 +23,7 @@ use bouncegate::fix;
 use bouncegate::lists::ReadOptions;
 use bouncegate::precommit::{self, Staged};
 use bouncegate::progress;
-use bouncegate::report::Report;
+use bouncegate::report::{DEFAULT_MAX_FINDINGS, HumanOptions, Report};
 use bouncegate::report::{github, sarif};
 use bouncegate::shown;
 use bouncegate::{changes, lists};
@@ -164,6 +164,11 @@ struct CheckArgs {
     /// Override policy.max_bounce_rate (a fraction: 0.02 is 2%).
     #[arg(long, value_name = "RATE")]
     max_bounce_rate: Option<f64>,
+    /// In the human report, print at most N findings of one code in one file, then one line
+    /// with how many more and their first lines; 0 prints all. The JSON and SARIF reports,
+    /// the summary and the annotations always count every finding.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_FINDINGS)]
+    max_findings: usize,
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
 }
@@ -468,7 +473,11 @@ fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
         Format::Json => report.to_json(),
         Format::Sarif => sarif::sarif(&report),
         Format::Human | Format::Github => {
-            let human = report.to_human(use_color(args.color), args.input.quiet);
+            let human = report.to_human(&HumanOptions {
+                colors: use_color(args.color),
+                quiet: args.input.quiet,
+                max_findings: args.max_findings,
+            });
             if in_actions || format == Format::Github {
                 // List data and file names are printed as they are: no line of them may be
                 // taken for a workflow command, so command processing is off around them.

@@ -250,3 +250,31 @@ fn the_dns_cache_path_is_joined_to_the_working_directory_unless_absolute() {
         assert!(Path::new(&run.outputs["report"]).is_file());
     }
 }
+
+/// The README's pins are tags the release workflow makes: `uses: ...@vMAJOR` (the major tag it
+/// moves) and the pre-commit `rev: vX.Y.Z`; and CHANGELOG.md has the section the release
+/// notes are cut from.
+#[test]
+fn the_readme_pins_and_the_changelog_match_the_version() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let major = OWN.split('.').next().unwrap();
+    let pins: Vec<&str> = readme
+        .lines()
+        .filter_map(|line| line.split("uses: bouncegate/bouncegate@").nth(1))
+        .map(|rest| rest.split_whitespace().next().unwrap())
+        .collect();
+    assert!(!pins.is_empty());
+    assert!(
+        pins.iter().all(|pin| *pin == major),
+        "{pins:?}, not {major}"
+    );
+    let revs: Vec<&str> = readme
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("rev: "))
+        .collect();
+    assert_eq!(revs, [OWN]);
+    let changelog = std::fs::read_to_string(format!("{root}/CHANGELOG.md")).unwrap();
+    let heading = format!("## [{}] - ", env!("CARGO_PKG_VERSION"));
+    assert!(changelog.lines().any(|line| line.starts_with(&heading)));
+}

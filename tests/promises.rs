@@ -250,6 +250,7 @@ fn fix_refuses_the_report_options_of_check() {
             "--write-clean",
             "--write-suppressions",
             "--max-bounce-rate",
+            "--max-findings",
             "--color"
         ]
     );

@@ -3,7 +3,7 @@
 //! Actions (annotations, job summary, outputs) and [`sarif`] for code scanning.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -328,26 +328,19 @@ impl Report {
         format!("bouncegate: {rules}; {history}")
     }
 
-    /// The human report: findings grouped by file, a summary per list, the verdict.
-    pub fn to_human(&self, colors: bool, quiet: bool) -> String {
-        let paint = Paint { on: colors };
+    /// The human report: findings grouped by file (at most `options.max_findings` of each code
+    /// in each file, then one line for the rest), a summary per list, the verdict.
+    pub fn to_human(&self, options: &HumanOptions) -> String {
+        let paint = Paint { on: options.colors };
         let mut out = String::new();
         let _ = writeln!(out, "{}", visible(&self.inputs_line()));
         for note in &self.dns.notes {
             let _ = writeln!(out, "{}: {note}", paint.yellow("dns"));
         }
         for list in &self.lists {
-            for finding in &list.findings {
-                if !(quiet && finding.severity == Severity::Warning) {
-                    write_finding(&mut out, finding, paint);
-                }
-            }
+            write_findings(&mut out, &list.findings, options, paint);
         }
-        for finding in &self.history.findings {
-            if !(quiet && finding.severity == Severity::Warning) {
-                write_finding(&mut out, finding, paint);
-            }
-        }
+        write_findings(&mut out, &self.history.findings, options, paint);
         if !out.is_empty() {
             out.push('\n');
         }
@@ -417,6 +410,82 @@ fn unique_across(lists: &[ListReport]) -> (usize, usize) {
         bouncing.extend(list.bouncing_keys.iter().map(|key| &**key));
     }
     (keys.len(), bouncing.len())
+}
+
+/// How the human report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanOptions {
+    pub colors: bool,
+    /// Errors only.
+    pub quiet: bool,
+    /// Findings of one code in one file printed one by one; the rest are counted on one line
+    /// with their first lines. 0: all. A million bad rows stay a screenful.
+    pub max_findings: usize,
+}
+
+impl Default for HumanOptions {
+    fn default() -> HumanOptions {
+        HumanOptions {
+            colors: false,
+            quiet: false,
+            max_findings: DEFAULT_MAX_FINDINGS,
+        }
+    }
+}
+
+/// Findings of one code in one file that the human report prints by default.
+pub const DEFAULT_MAX_FINDINGS: usize = 20;
+
+/// The lines named on an "and N more" line.
+const LINES_NAMED: usize = 10;
+
+/// `findings` in their order, at most `max_findings` of each code in each file, then per code
+/// cut one line: `lists/a.csv: and 980 more no-tld (lines 40, 41, ...)`.
+fn write_findings(out: &mut String, findings: &[Finding], options: &HumanOptions, paint: Paint) {
+    let mut shown: foldhash::HashMap<(&Path, &str), usize> = foldhash::HashMap::default();
+    let mut cut: Vec<((&Path, &str), Vec<u64>, usize)> = Vec::new();
+    for finding in findings {
+        if options.quiet && finding.severity == Severity::Warning {
+            continue;
+        }
+        let key = (&*finding.file, finding.code());
+        let count = shown.entry(key).or_default();
+        if options.max_findings == 0 || *count < options.max_findings {
+            *count += 1;
+            write_finding(out, finding, paint);
+            continue;
+        }
+        let at = match cut.iter().position(|(cut_key, _, _)| *cut_key == key) {
+            Some(at) => at,
+            None => {
+                cut.push((key, Vec::new(), 0));
+                cut.len() - 1
+            }
+        };
+        let (_, lines, more) = &mut cut[at];
+        *more += 1;
+        if let Some(line) = finding.line
+            && lines.len() < LINES_NAMED
+        {
+            lines.push(line);
+        }
+    }
+    for ((file, code), lines, more) in cut {
+        let mut named: Vec<String> = lines.iter().map(u64::to_string).collect();
+        if more > named.len() {
+            named.push("...".to_owned());
+        }
+        let lines = if lines.is_empty() {
+            String::new()
+        } else {
+            format!(" (lines {})", named.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "{}: and {more} more {code}{lines}; --max-findings 0 prints them all",
+            paint.bold(&visible(&file.display().to_string()))
+        );
+    }
 }
 
 fn write_finding(out: &mut String, finding: &Finding, paint: Paint) {

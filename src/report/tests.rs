@@ -139,7 +139,7 @@ fn bad_input_beats_a_failing_gate_and_a_history_error_fails_the_run() {
         (report.verdict, report.exit_code),
         (RunVerdict::BadInput, 2)
     );
-    let human = report.to_human(false, false);
+    let human = report.to_human(&HumanOptions::default());
     assert!(human.contains("BAD INPUT: lists 2"), "{human}");
     assert!(human.contains("Some input could not be read"), "{human}");
 
@@ -186,7 +186,7 @@ fn the_human_report_shows_findings_summaries_and_totals_and_quiet_hides_warnings
         ],
     )];
     let report = Report::new(lists, no_history(), DomainReport::default(), policy());
-    let human = report.to_human(false, false);
+    let human = report.to_human(&HumanOptions::default());
     for line in [
         "a.csv:2: warning[duplicate]: ",
         "a.csv: error[bounce-rate]: projected bounce rate 50.00% (1 of 2 addresses)",
@@ -198,11 +198,17 @@ fn the_human_report_shows_findings_summaries_and_totals_and_quiet_hides_warnings
     }
     assert!(!human.contains('\x1b'), "no colour unless asked");
 
-    let quiet = report.to_human(false, true);
+    let quiet = report.to_human(&HumanOptions {
+        quiet: true,
+        ..HumanOptions::default()
+    });
     assert!(!quiet.contains("warning[duplicate]"), "{quiet}");
     assert!(quiet.contains("error[bounce-rate]"), "{quiet}");
 
-    let coloured = report.to_human(true, false);
+    let coloured = report.to_human(&HumanOptions {
+        colors: true,
+        ..HumanOptions::default()
+    });
     assert!(coloured.contains("\x1b[1;31mFAIL\x1b[0m"), "{coloured}");
 }
 
@@ -215,8 +221,8 @@ fn control_characters_in_names_and_data_are_shown_escaped() {
         &[],
         vec![duplicate(file, Severity::Warning)],
     )];
-    let human =
-        Report::new(lists, no_history(), DomainReport::default(), policy()).to_human(false, false);
+    let human = Report::new(lists, no_history(), DomainReport::default(), policy())
+        .to_human(&HumanOptions::default());
     assert!(!human.contains('\x1b'), "{human:?}");
     assert!(human.contains("evil\\u{1b}[2J.csv:2"), "{human}");
 }

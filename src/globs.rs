@@ -66,11 +66,19 @@ impl Selector {
     }
 }
 
-/// The path below the rules file's directory, as globs see it (no `./` in front). Both are
-/// resolved when they exist, so a file named from a subdirectory still matches.
+/// The path below the rules file's directory, as globs see it (no `./` in front). The
+/// directories are resolved when they exist, so a file named from a subdirectory still
+/// matches; the file's own name is not, so a link in `lists/` stays in `lists/`.
 pub fn below(file: &Path, base_dir: &Path) -> PathBuf {
-    if let (Ok(file), Ok(base)) = (std::fs::canonicalize(file), std::fs::canonicalize(base_dir))
-        && let Ok(below) = file.strip_prefix(&base)
+    let parent = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    if let (Ok(parent), Ok(base), Some(name)) = (
+        std::fs::canonicalize(parent),
+        std::fs::canonicalize(base_dir),
+        file.file_name(),
+    ) && let Ok(below) = parent.join(name).strip_prefix(&base)
     {
         return below.to_path_buf();
     }

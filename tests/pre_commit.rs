@@ -216,3 +216,20 @@ fn the_hooks_filter_nothing_themselves() {
         );
     }
 }
+
+/// A list in `lists/` that is a link to a file elsewhere in the repository is still a list:
+/// the globs see where it is, not where it points.
+#[test]
+#[cfg(unix)]
+fn a_staged_link_in_the_lists_folder_is_a_list() {
+    let repo = repository();
+    std::fs::write(repo.path().join("docs/imported.csv"), "email\ndan@gmail\n").unwrap();
+    std::os::unix::fs::symlink(
+        "../docs/imported.csv",
+        repo.path().join("lists/imported.csv"),
+    )
+    .unwrap();
+    let (status, report, stdout) = pre_commit(repo.path(), &["lists/imported.csv"]);
+    assert_eq!(status, Some(1), "{stdout}");
+    assert_eq!(checked_lists(&report.unwrap()), ["lists/imported.csv"]);
+}

@@ -21,6 +21,9 @@ use crate::gate::{self, KeySet, ListReport, Window};
 use crate::globs::{self, Selector, glob_set};
 use crate::lists::{self, ListFile, ReadOptions};
 use crate::report::{HistorySummary, Report, ScopeSummary, Timings};
+use crate::shard::{
+    self, InputHasher, InputHashes, Part, PlannedList, ShardInfo, ShardList, ShardSpec,
+};
 use crate::syntax::{self, CheckedCell};
 use crate::walk::Walked;
 
@@ -45,6 +48,15 @@ pub struct CheckOptions {
     pub log_year: Option<i32>,
     /// How to read slash dates in histories (`--date-order`).
     pub date_order: Option<DateOrder>,
+    /// Check only this shard's share (`--shard K/N`).
+    pub shard: Option<ShardOptions>,
+}
+
+/// `--shard K/N` and where lists start to be split by address.
+#[derive(Debug, Clone, Copy)]
+pub struct ShardOptions {
+    pub spec: ShardSpec,
+    pub split_above: u64,
 }
 
 impl CheckOptions {
@@ -98,15 +110,39 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
         unchanged = before - list_paths.len();
     }
 
+    // A shard reads its own lists, and its share of the lists split by address.
+    let plan = options
+        .shard
+        .map(|shard| shard::plan(&list_paths, shard.spec.count, shard.split_above));
+    let all_list_paths = plan.as_ref().map(|_| list_paths.clone());
+    let parts: Vec<Option<Part>> = match (&plan, options.shard) {
+        (Some(plan), Some(shard)) => {
+            list_paths = Vec::new();
+            plan.iter()
+                .filter(|planned| planned.part.reads(shard.spec.index))
+                .map(|planned| {
+                    list_paths.push(planned.path.clone());
+                    Some(planned.part)
+                })
+                .collect()
+        }
+        _ => vec![None; list_paths.len()],
+    };
+
     let started = Instant::now();
     let ((checked, domains, lists_time), (history, history_time)) = rayon::join(
         || {
             let started = Instant::now();
             let checked = list_paths
                 .par_iter()
-                .map(|path| {
+                .zip(&parts)
+                .map(|(path, part)| {
                     let mut list = lists::read_list(path, &options.read);
-                    let cells = syntax::check_cells(std::mem::take(&mut list.cells), config.syntax);
+                    let mut cells =
+                        syntax::check_cells(std::mem::take(&mut list.cells), config.syntax);
+                    if let (Some(Part::Split { owner }), Some(shard)) = (part, options.shard) {
+                        keep_share(&mut list, &mut cells, *owner, shard.spec);
+                    }
                     let previous = scope
                         .as_ref()
                         .map(|scope| previous_keys(scope, path, &options.read, config));
@@ -170,7 +206,91 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
         gate_ms: gate_time.as_millis(),
         total_ms: started.elapsed().as_millis(),
     };
+    if let (Some(shard), Some(plan), Some(all_list_paths)) = (options.shard, plan, all_list_paths) {
+        let inputs = input_hashes(config, options, &all_list_paths, &history_paths);
+        report.shard = Some(Box::new(shard_info(&mut report, shard, plan, inputs)));
+    }
     Ok(report)
+}
+
+/// Of a list split by address, the rows this shard checks; what belongs to no row (the
+/// rows that could not be read, empty cells, the file's own problems) goes to the owner.
+fn keep_share(list: &mut ListFile, cells: &mut Vec<CheckedCell>, owner: u32, spec: ShardSpec) {
+    cells.retain(|cell| shard::owns(cell.checked.key(), spec));
+    if owner != spec.index {
+        list.skips.clear();
+        list.file_problem = None;
+        list.other_email_column = None;
+    }
+}
+
+/// The shard's section of its report; the address keys move there from the lists.
+fn shard_info(
+    report: &mut Report,
+    shard: ShardOptions,
+    plan: Vec<PlannedList>,
+    inputs: InputHashes,
+) -> ShardInfo {
+    ShardInfo {
+        index: shard.spec.index,
+        count: shard.spec.count,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        split_above: shard.split_above,
+        inputs,
+        plan,
+        lists: report
+            .lists
+            .iter_mut()
+            .map(|list| ShardList {
+                path: list.path.to_path_buf(),
+                keys: std::mem::take(&mut list.keys),
+                bouncing: std::mem::take(&mut list.bouncing_keys),
+                blocked_addresses: list.blocked_addresses,
+            })
+            .collect(),
+        history_bad_input: report.history.bad_input,
+    }
+}
+
+/// What every shard of one run must agree on.
+fn input_hashes(
+    config: &Config,
+    options: &CheckOptions,
+    list_paths: &[PathBuf],
+    history_paths: &[PathBuf],
+) -> InputHashes {
+    let mut rules = InputHasher::default();
+    rules
+        .piece(crate::config::render_effective(config).as_bytes())
+        .piece(
+            serde_json::to_string(&config.policy)
+                .unwrap_or_default()
+                .as_bytes(),
+        )
+        .piece(format!("{:?}", config.syntax).as_bytes())
+        .piece(&[u8::from(config.dns.offline)])
+        .piece(format!("{:?}", options.read.column).as_bytes());
+    let mut lists = InputHasher::default();
+    lists.piece(format!("{:?}", options.changed_since).as_bytes());
+    for path in list_paths {
+        lists.file(path);
+    }
+    let mut history = InputHasher::default();
+    history.piece(
+        format!(
+            "{:?} {:?} {:?} {:?}",
+            options.as_of, options.history_format, options.log_year, options.date_order
+        )
+        .as_bytes(),
+    );
+    for path in history_paths {
+        history.file(path);
+    }
+    InputHashes {
+        rules: rules.finish(),
+        history: history.finish(),
+        lists: lists.finish(),
+    }
 }
 
 /// A history file or rules file the change deleted: the events it held no longer count, so

@@ -288,7 +288,7 @@ pub struct RulesFile {
 }
 
 /// The policy in force after layering.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
     pub max_bounce_rate: f64,
     pub soft_suppress_after: u32,

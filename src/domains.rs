@@ -156,7 +156,7 @@ impl Default for DnsOptions {
 }
 
 /// Every domain verdict of a run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DomainReport {
     /// False with --offline: no domain was checked.
     pub checked: bool,

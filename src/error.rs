@@ -65,6 +65,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Merge(#[from] crate::merge::MergeError),
 }
 
 impl Error {

@@ -4,14 +4,14 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bounces::history::{Evidence, HistoryRowProblem, format_day};
 use crate::domains::DomainVerdict;
 use crate::syntax::SyntaxError;
 use crate::table::InputProblem;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Severity {
     /// Fails the gate (or, for bad input, the run: exit code 2).
@@ -30,7 +30,7 @@ impl fmt::Display for Severity {
 }
 
 /// Why a finding was made, with what proves it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Reason {
     /// The address cannot receive mail: it will hard-bounce.
@@ -170,6 +170,28 @@ impl Serialize for Finding {
             reason: &self.reason,
         }
         .serialize(serializer)
+    }
+}
+
+/// Read back from a JSON report (`merge`): the code and the message follow from the reason.
+impl<'de> Deserialize<'de> for Finding {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Json {
+            file: std::path::PathBuf,
+            line: Option<u64>,
+            severity: Severity,
+            address: Option<String>,
+            reason: Reason,
+        }
+        let json = Json::deserialize(deserializer)?;
+        Ok(Finding {
+            file: Arc::from(json.file),
+            line: json.line,
+            severity: json.severity,
+            address: json.address,
+            reason: json.reason,
+        })
     }
 }
 

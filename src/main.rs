@@ -1,10 +1,15 @@
 //! The `bouncegate` command: parses arguments and calls the library.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod cli;
+use cli::output::{
+    self, OutputArgs, append_github_files, in_github_actions, print_data, print_out,
+};
 
 /// The check allocates a few strings per address on all cores; glibc's allocator spends a
 /// quarter of a 1M-row run in malloc and free (see BENCHMARKS.md), mimalloc far less.
@@ -15,7 +20,7 @@ use bouncegate::bounces::history::{HistoryOptions, format_day, parse_time};
 use bouncegate::bounces::history_csv;
 use bouncegate::bounces::import::{self, Source};
 use bouncegate::bounces::time::DateOrder;
-use bouncegate::check::{self, CheckOptions};
+use bouncegate::check::{self, CheckOptions, ShardOptions};
 use bouncegate::config::{self, Config, Nameserver, Rate, Seconds};
 use bouncegate::error::Error;
 use bouncegate::explain::{self, Explanation};
@@ -23,10 +28,10 @@ use bouncegate::fix;
 use bouncegate::lists::ReadOptions;
 use bouncegate::precommit::{self, Staged};
 use bouncegate::progress;
-use bouncegate::report::{DEFAULT_MAX_FINDINGS, HumanOptions, Report};
-use bouncegate::report::{github, sarif};
-use bouncegate::shown;
+use bouncegate::report::{Report, github};
+use bouncegate::shard::{self, ShardSpec};
 use bouncegate::{changes, lists};
+use bouncegate::{merge, shown};
 
 /// Gate changes to committed mailing lists on predicted hard bounces, historic hard bounces
 /// and the projected bounce rate.
@@ -41,6 +46,10 @@ struct Cli {
 enum Command {
     /// Check list files; exit 0 pass, 1 the gate failed, 2 usage, config or input error.
     Check(Box<CheckArgs>),
+    /// Merge the JSON reports of `check --shard K/N` jobs into the report of one run: the
+    /// verdict, totals, findings, exit code, annotations, job summary and SARIF of one
+    /// unsharded check.
+    Merge(Box<MergeArgs>),
     /// For pre-commit: of the FILES given (the staged ones), check the lists that the `lists:`
     /// globs of rules.yaml (else lists/) match; every list when a history file or the rules
     /// file is among them; nothing, and exit 0, when none is. Takes check's options.
@@ -144,15 +153,18 @@ struct FixArgs {
 struct CheckArgs {
     #[command(flatten)]
     input: InputArgs,
-    /// The report format [default: human; github inside GitHub Actions].
-    #[arg(long, value_enum)]
-    format: Option<Format>,
-    /// Also write the JSON report to FILE.
-    #[arg(long, value_name = "FILE")]
-    report_file: Option<PathBuf>,
-    /// Also write a SARIF report to FILE.
-    #[arg(long, value_name = "FILE")]
-    sarif_file: Option<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Check shard K of N only (a job of a CI matrix) and write its JSON report (to
+    /// --report-file, else stdout) for `bouncegate merge`: lists go whole to the shards,
+    /// balanced by size; a list over --split-above is split by address. Exit 0 once the
+    /// report is written: the verdict is the merge's.
+    #[arg(long, value_name = "K/N", conflicts_with_all = ["format", "sarif_file", "write_clean", "write_suppressions"])]
+    shard: Option<ShardSpec>,
+    /// With --shard: split the lists larger than BYTES across the shards by address
+    /// [default: 16777216, 16 MiB].
+    #[arg(long, value_name = "BYTES", requires = "shard")]
+    split_above: Option<u64>,
     /// Write cleaned copies of the lists under DIR (every address that fails the gate left
     /// out), for an import; the committed files stay as they are.
     #[arg(long, value_name = "DIR")]
@@ -164,13 +176,20 @@ struct CheckArgs {
     /// Override policy.max_bounce_rate (a fraction: 0.02 is 2%).
     #[arg(long, value_name = "RATE")]
     max_bounce_rate: Option<f64>,
-    /// In the human report, print at most N findings of one code in one file, then one line
-    /// with how many more and their first lines; 0 prints all. The JSON and SARIF reports,
-    /// the summary and the annotations always count every finding.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_FINDINGS)]
-    max_findings: usize,
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    color: ColorChoice,
+}
+
+/// `merge`: the shards' reports in, one run's report out.
+#[derive(Args)]
+struct MergeArgs {
+    /// The JSON reports the shards wrote (`check --shard K/N --report-file FILE`), one per
+    /// shard, in any order; a directory stands for the .json files under it.
+    #[arg(required = true, value_name = "REPORT")]
+    reports: Vec<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Print errors and the summary only, no warnings.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// What `check` and `fix` read, and how.
@@ -245,29 +264,11 @@ struct InputArgs {
     quiet: bool,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    /// Findings grouped by file, then a summary per list.
-    Human,
-    /// The versioned JSON report (docs/report-schema.md).
-    Json,
-    /// The human report plus GitHub workflow annotations (the default inside GitHub Actions).
-    Github,
-    /// SARIF 2.1.0, for GitHub code scanning.
-    Sarif,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => run_check(args),
+        Command::Merge(args) => run_merge(*args),
         Command::PreCommit(args) => run_pre_commit(args),
         Command::Fix(args) => run_fix(args),
         Command::History {
@@ -392,6 +393,7 @@ fn prepare(args: &InputArgs) -> Result<Option<(Config, CheckOptions)>, Error> {
             spans: false,
         },
         as_of,
+        shard: None,
     };
     Ok(Some((config, options)))
 }
@@ -419,7 +421,7 @@ fn run_pre_commit(mut args: Box<CheckArgs>) -> Result<u8, Error> {
 }
 
 fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
-    let Some((mut config, options)) = prepare(&args.input)? else {
+    let Some((mut config, mut options)) = prepare(&args.input)? else {
         return Ok(0);
     };
     if let Some(rate) = args.max_bounce_rate {
@@ -431,30 +433,15 @@ fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
             })?
             .value();
     }
-    let report = check::run(&config, &options)?;
-    let in_actions = in_github_actions();
-    let format = args.format.unwrap_or(if in_actions {
-        Format::Github
-    } else {
-        Format::Human
+    options.shard = args.shard.map(|spec| ShardOptions {
+        spec,
+        split_above: args.split_above.unwrap_or(shard::DEFAULT_SPLIT_ABOVE),
     });
-    for (path, text) in [
-        (
-            &args.report_file,
-            args.report_file.as_ref().map(|_| report.to_json()),
-        ),
-        (
-            &args.sarif_file,
-            args.sarif_file.as_ref().map(|_| sarif::sarif(&report)),
-        ),
-    ] {
-        if let (Some(path), Some(text)) = (path, text) {
-            write_file(path, &text)?;
-        }
+    let report = check::run(&config, &options)?;
+    if let Some(spec) = args.shard {
+        return write_shard_report(&report, spec, &args.output);
     }
-    if in_actions {
-        write_github_files(&report, args.report_file.as_deref());
-    }
+    output::write_report_files(&report, &args.output)?;
     if let Some(dir) = &args.write_clean {
         let written = fix::write_clean_copies(&report, dir, &options.read, &today())?;
         eprintln!(
@@ -469,43 +456,53 @@ fn run_check(args: Box<CheckArgs>) -> Result<u8, Error> {
             shown::path(path)
         );
     }
-    let text = match format {
-        Format::Json => report.to_json(),
-        Format::Sarif => sarif::sarif(&report),
-        Format::Human | Format::Github => {
-            let human = report.to_human(&HumanOptions {
-                colors: use_color(args.color),
-                quiet: args.input.quiet,
-                max_findings: args.max_findings,
-            });
-            if in_actions || format == Format::Github {
-                // List data and file names are printed as they are: no line of them may be
-                // taken for a workflow command, so command processing is off around them.
-                let token = github::stop_token();
-                format!("::stop-commands::{token}\n{human}::{token}::\n")
-            } else {
-                human
-            }
-        }
-    };
-    // Inside GitHub Actions the annotations come too, whatever the format: after the report,
-    // on stderr when stdout carries JSON or SARIF.
-    let annotations =
-        (in_actions || format == Format::Github).then(|| github::annotations(&report));
-    let text = match (format, annotations) {
-        (Format::Human | Format::Github, Some(annotations)) => text + &annotations,
-        (_, Some(annotations)) => {
-            eprint!("{annotations}");
-            text
-        }
-        (_, None) => text,
-    };
-    print_out(&text);
+    output::print_report(&report, &args.output, args.input.quiet);
     let code = report.exit_code as u8;
     // Freeing a million-address report one string at a time takes longer than the process
     // exit that reclaims it at once.
     std::mem::forget(report);
     Ok(code)
+}
+
+/// A shard's report is for `merge`, not for people: its verdict is of a share. It goes to
+/// --report-file (else stdout), and stderr says what the shard checked.
+fn write_shard_report(report: &Report, spec: ShardSpec, args: &OutputArgs) -> Result<u8, Error> {
+    let written = match &args.report_file {
+        Some(path) => {
+            output::write_json_file(report, path)?;
+            format!("report written to {}", shown::path(path))
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let _ = report.write_json(&mut out).and_then(|()| out.flush());
+            "report on stdout".to_owned()
+        }
+    };
+    let split = report.shard.as_deref().map_or(0, |info| {
+        info.plan
+            .iter()
+            .filter(|p| matches!(p.part, shard::Part::Split { .. }))
+            .count()
+    });
+    eprintln!(
+        "bouncegate: shard {spec}: {} lists ({split} split by address), {} rows; {written}; `bouncegate merge` the {} shard reports for the verdict",
+        report.lists.len(),
+        report.totals.rows_read,
+        spec.count
+    );
+    Ok(0)
+}
+
+fn run_merge(args: MergeArgs) -> Result<u8, Error> {
+    let reports = merge::report_files(&args.reports)?
+        .iter()
+        .map(|path| Ok((path.clone(), merge::read_report(path)?)))
+        .collect::<Result<Vec<_>, merge::MergeError>>()?;
+    let report = merge::merge(reports)?;
+    output::write_report_files(&report, &args.output)?;
+    output::print_report(&report, &args.output, args.quiet);
+    Ok(report.exit_code as u8)
 }
 
 fn run_fix(args: Box<FixArgs>) -> Result<u8, Error> {
@@ -623,75 +620,6 @@ fn run_import(args: ImportArgs) -> Result<u8, Error> {
 /// Today, UTC, as `2026-11-27`: the date of suppressions that have no bounce date.
 fn today() -> String {
     format_day(jiff::Timestamp::now().as_second())
-}
-
-fn write_file(path: &Path, text: &str) -> Result<(), Error> {
-    std::fs::write(path, text).map_err(|source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// Inside GitHub Actions: the job summary and the step outputs, appended to the files GitHub
-/// names. A failure to write them is a warning on stderr: the gate's verdict stands.
-fn write_github_files(report: &Report, report_file: Option<&Path>) {
-    append_github_files([
-        ("GITHUB_STEP_SUMMARY", github::step_summary(report)),
-        ("GITHUB_OUTPUT", github::outputs(report, report_file)),
-    ]);
-}
-
-/// Append each text to the file its GitHub variable names, when the variable is set.
-fn append_github_files(targets: [(&str, String); 2]) {
-    use std::io::Write as _;
-    for (variable, text) in targets {
-        let Some(path) = std::env::var_os(variable).filter(|p| !p.is_empty()) else {
-            continue;
-        };
-        let written = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(&path)
-            .and_then(|mut file| file.write_all(text.as_bytes()));
-        if let Err(error) = written {
-            eprintln!(
-                "bouncegate: warning: ${variable} ({}) cannot be written: {error}",
-                shown::path(Path::new(&path))
-            );
-        }
-    }
-}
-
-/// Write to stdout; a closed pipe (`| head`) is not an error worth a panic.
-fn print_out(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-}
-
-fn in_github_actions() -> bool {
-    std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
-}
-
-/// Write lines that show data (file names, addresses, history rows) to stdout. The data is
-/// escaped already ([`shown`]); inside GitHub Actions, workflow commands are off around it
-/// too, as for the report of `check`.
-fn print_data(text: &str) {
-    if in_github_actions() {
-        let token = github::stop_token();
-        print_out(&format!("::stop-commands::{token}\n{text}::{token}::\n"));
-    } else {
-        print_out(text);
-    }
-}
-
-fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
-    }
 }
 
 fn run_explain(args: ExplainArgs) -> Result<u8, Error> {

@@ -12,7 +12,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use email_address::EmailAddress;
 use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::lists::Cell;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
@@ -93,13 +93,14 @@ impl fmt::Display for Address {
 }
 
 /// Why an address cannot receive mail. Each variant has a stable code (see [`SyntaxError::code`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "kebab-case")]
 pub enum SyntaxError {
     MissingAt,
     UnsafeCharacter {
         character: String,
-        category: &'static str,
+        #[serde(deserialize_with = "crate::intern::code")]
+        category: crate::intern::Code,
     },
     DisplayName,
     QuotedLocalPart,
@@ -117,7 +118,8 @@ pub enum SyntaxError {
     BadDomainDot,
     BadDomainLabel {
         label: String,
-        problem: &'static str,
+        #[serde(deserialize_with = "crate::intern::code")]
+        problem: crate::intern::Code,
     },
     BadIdna {
         detail: String,
@@ -251,6 +253,14 @@ pub enum Checked {
 
 impl Checked {
     /// The identity the cell is matched by: the address key, or an invalid cell's text.
+    /// The key [`Checked::into_key`] gives, borrowed.
+    pub fn key(&self) -> &str {
+        match self {
+            Checked::Valid(address) => address.key(),
+            Checked::Invalid { text, .. } => text,
+        }
+    }
+
     pub fn into_key(self) -> Box<str> {
         match self {
             Checked::Valid(address) => address.into_key_and_display().0,

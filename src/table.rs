@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use csv::{ByteRecord, ReaderBuilder};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A record longer than this is not a list row but a broken file (a lost quote, a binary blob).
 pub const MAX_RECORD_BYTES: usize = 64 * 1024;
@@ -14,7 +14,7 @@ pub const MAX_RECORD_BYTES: usize = 64 * 1024;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Why a row, or a whole file, could not be read. Each is a bad-input error (exit code 2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "kebab-case")]
 pub enum InputProblem {
     Unreadable { detail: String },

@@ -248,3 +248,73 @@ fn a_bad_rules_file_is_an_annotation_on_its_line_and_result_error() {
     );
     assert_eq!(run.outputs["result"], "error");
 }
+
+/// The README's matrix: shard jobs upload their reports, one job downloads them (a directory
+/// per artifact) and merges. The merge job says what one unsharded run says.
+#[test]
+fn shard_jobs_and_a_merge_job_say_what_one_run_says() {
+    let repo = fixture();
+    let one = run_action(repo.path(), &[("offline", "true")], None);
+    assert_eq!(one.status, 1, "{}", one.log);
+
+    let downloads = tempfile::tempdir().unwrap();
+    for index in 1..=3 {
+        let shard = format!("{index}/3");
+        let run = run_action(repo.path(), &[("offline", "true"), ("shard", &shard)], None);
+        assert_eq!(run.status, 0, "shard {shard}: {}", run.log);
+        assert_eq!(run.outputs["result"], "shard");
+        assert!(
+            !run.stdout.contains("::error") && run.summary.is_empty(),
+            "a shard speaks only through its report: {}",
+            run.log
+        );
+        let artifact = downloads.path().join(format!("bouncegate-shard-{index}"));
+        std::fs::create_dir_all(&artifact).unwrap();
+        let report = Path::new(&run.outputs["report"]);
+        assert!(report.ends_with(format!("bouncegate-shard-{index}-3.json")));
+        std::fs::copy(report, artifact.join(report.file_name().unwrap())).unwrap();
+    }
+
+    let merged = run_action(
+        repo.path(),
+        &[("merge", &downloads.path().display().to_string())],
+        None,
+    );
+    assert_eq!(merged.status, one.status, "{}", merged.log);
+    for output in [
+        "result",
+        "predicted-hard",
+        "historic-hard",
+        "findings",
+        "bounce-rate",
+    ] {
+        assert_eq!(merged.outputs[output], one.outputs[output], "{output}");
+    }
+    let annotations = |run: &Run| -> Vec<String> {
+        run.stdout
+            .lines()
+            .filter(|line| line.starts_with("::error") || line.starts_with("::warning"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert!(!annotations(&one).is_empty());
+    assert_eq!(annotations(&merged), annotations(&one));
+    assert_eq!(merged.summary, one.summary);
+
+    // A missing shard (its job failed) stops the merge with an error, never a pass.
+    std::fs::remove_dir_all(downloads.path().join("bouncegate-shard-2")).unwrap();
+    let incomplete = run_action(
+        repo.path(),
+        &[
+            ("merge", &downloads.path().display().to_string()),
+            ("fail", "false"),
+        ],
+        None,
+    );
+    assert_eq!(incomplete.status, 2, "{}", incomplete.log);
+    assert!(
+        incomplete.log.contains("shard 2 of 3 is missing"),
+        "{}",
+        incomplete.log
+    );
+}

@@ -2,7 +2,13 @@
 //! its content and imported, and its events are checked exactly. Then hostile inputs and a
 //! small deterministic fuzz loop: a clear error or problem, never a panic.
 
+mod support {
+    pub mod seeded;
+}
+
 use std::path::PathBuf;
+
+use support::seeded::Seeded;
 
 use bouncegate::bounces::import::{
     ImportError, ImportOptions, Imported, MAX_TEXT_BYTES, Source, Trace, detect, import,
@@ -1075,32 +1081,12 @@ fn text_formats_survive_bad_bytes_and_broken_structure() {
 
 // A small deterministic fuzz loop over mutated fixtures.
 
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
 const TOKENS: [&[u8]; 14] = [
     b"{", b"}", b"[", b"]", b"\"", b",", b":", b"\n", b"\r\n", b"\\", b"--", b"\xE9", b"\0",
     b"\n\n",
 ];
 
-fn mutate(rng: &mut SplitMix64, bytes: &[u8]) -> Vec<u8> {
+fn mutate(rng: &mut Seeded, bytes: &[u8]) -> Vec<u8> {
     let mut out = bytes.to_vec();
     for _ in 0..1 + rng.below(4) {
         let at = rng.below(out.len() + 1);
@@ -1157,7 +1143,7 @@ fn mutated_fixtures_never_panic() {
         })
         .collect();
     names.sort();
-    let mut rng = SplitMix64(0x5EED_B0B5);
+    let mut rng = Seeded(0x5EED_B0B5);
     let mut runs = 0;
     for path in &names {
         let name = path.display();
@@ -1210,7 +1196,7 @@ fn mutated_bounce_mails_never_panic() {
         .collect();
     mails.sort();
     assert!(mails.len() >= 100, "{} mails", mails.len());
-    let mut rng = SplitMix64(0xB0_0C_E5);
+    let mut rng = Seeded(0xB0_0C_E5);
     for path in &mails {
         let original = std::fs::read(path).unwrap();
         for round in 0..20 {

@@ -18,6 +18,7 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// The subcommands whose options are promises, as typed.
 const COMMANDS: &[&[&str]] = &[
     &["check"],
+    &["merge"],
     &["fix"],
     &["history", "import"],
     &["explain"],
@@ -247,11 +248,13 @@ fn fix_refuses_the_report_options_of_check() {
             "--format",
             "--report-file",
             "--sarif-file",
+            "--max-findings",
+            "--color",
+            "--shard",
+            "--split-above",
             "--write-clean",
             "--write-suppressions",
-            "--max-bounce-rate",
-            "--max-findings",
-            "--color"
+            "--max-bounce-rate"
         ]
     );
     for option in &check_only {

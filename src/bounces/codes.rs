@@ -64,6 +64,14 @@ impl Serialize for EnhancedCode {
     }
 }
 
+impl<'de> Deserialize<'de> for EnhancedCode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 impl FromStr for EnhancedCode {
     type Err = String;
 

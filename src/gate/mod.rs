@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bounces::history::{AddressHistory, History};
 use crate::config::{ComplaintPolicy, Level, Policy};
@@ -20,12 +20,13 @@ use crate::lists::{ListFile, SkipReason};
 use crate::syntax::{Checked, CheckedCell};
 
 /// What a list is measured by, for the summary and JSON.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListStats {
     pub rows_read: usize,
     pub rows_checked: usize,
     pub rows_skipped: usize,
     /// Skipped rows by reason code (`blank`, `comment`, `empty-cell`, `ragged-row`, ...).
+    #[serde(deserialize_with = "crate::intern::code_keys")]
     pub skipped: BTreeMap<&'static str, usize>,
     /// Unique addresses (an invalid cell counts by its text).
     pub addresses: usize,
@@ -37,9 +38,10 @@ pub struct ListStats {
     pub duplicates: usize,
     pub sender_blocks: u32,
     /// Unique addresses by domain verdict (`mx`, `domain-not-found`, ...), when DNS ran.
+    #[serde(deserialize_with = "crate::intern::code_keys")]
     pub domains: BTreeMap<&'static str, usize>,
     /// With `--changed-since`: the addresses the change adds, judged on their own.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub added: Option<AddedStats>,
     /// Unique addresses that are predicted or historic bounces.
     pub bouncing: usize,
@@ -47,14 +49,14 @@ pub struct ListStats {
 }
 
 /// The addresses a change adds to a list (not in the list at the base revision).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct AddedStats {
     pub addresses: usize,
     pub bouncing: usize,
     pub bounce_rate: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Pass,
@@ -77,7 +79,7 @@ impl Verdict {
 }
 
 /// The gate's word on one list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ListReport {
     pub path: Arc<Path>,
     pub verdict: Verdict,
@@ -88,6 +90,10 @@ pub struct ListReport {
     pub keys: Keys,
     #[serde(skip)]
     pub bouncing_keys: KeySet,
+    /// Unique addresses with sender blocks (the `sender-blocks` finding says how many): kept
+    /// so that shards of one list add up ([`conclude`]).
+    #[serde(skip)]
+    pub blocked_addresses: usize,
 }
 
 /// Each unique address key of a list, with the line it first appears on.
@@ -321,12 +327,6 @@ pub fn judge(
             },
         ));
     }
-    // A header alone (or blank lines, comments): the run says so rather than passing it as a
-    // clean list.
-    let unreadable = |skip: &crate::lists::Skip| matches!(skip.reason, SkipReason::BadInput { .. });
-    if list.file_problem.is_none() && cells.is_empty() && !list.skips.iter().any(unreadable) {
-        findings.push(finding(1, Severity::Warning, None, Reason::EmptyList));
-    }
     let mut bad_input = false;
     if let Some((line, problem)) = &list.file_problem {
         bad_input = true;
@@ -499,66 +499,106 @@ pub fn judge(
     stats.historic_hard = historic;
     stats.repeated_soft = repeated;
     stats.bouncing = bouncing.len();
-    stats.bounce_rate = rate(stats.bouncing, stats.addresses);
     if previous.is_some() {
+        stats.added = Some(added);
+    }
+    conclude(
+        ListReport {
+            path: file,
+            verdict: if bad_input {
+                Verdict::BadInput
+            } else {
+                Verdict::Pass
+            },
+            stats,
+            findings,
+            keys: first_line,
+            bouncing_keys: bouncing,
+            blocked_addresses,
+        },
+        policy,
+    )
+}
+
+/// Whether [`conclude`] makes this finding: it is about the list as a whole, from its counts.
+pub fn is_conclusion(reason: &Reason) -> bool {
+    matches!(
+        reason,
+        Reason::EmptyList
+            | Reason::SenderBlocks { .. }
+            | Reason::BounceRate { .. }
+            | Reason::AddedBounceRate { .. }
+    )
+}
+
+/// The list's word from its rows' findings and counts: its rates, the findings about the list
+/// as a whole ([`is_conclusion`]), its order and its verdict. `list.verdict` says on entry
+/// only whether a row or the file was unreadable (`BadInput`).
+///
+/// One function for a whole list and for the parts of a list that shards judged apart
+/// (`merge` adds the parts up and concludes once), so both say the same.
+pub fn conclude(mut list: ListReport, policy: &Policy) -> ListReport {
+    let bad_input = list.verdict == Verdict::BadInput;
+    let file = list.path.clone();
+    let stats = &mut list.stats;
+    let findings = &mut list.findings;
+    let whole_list = |severity, reason| Finding {
+        file: file.clone(),
+        line: None,
+        severity,
+        address: None,
+        reason,
+    };
+    // A header alone (or blank lines, comments): the run says so rather than passing it as a
+    // clean list.
+    if stats.rows_checked == 0 && !bad_input {
+        findings.push(Finding {
+            line: Some(1),
+            ..whole_list(Severity::Warning, Reason::EmptyList)
+        });
+    }
+    stats.bounce_rate = rate(stats.bouncing, stats.addresses);
+    if let Some(added) = &mut stats.added {
         added.bounce_rate = rate(added.bouncing, added.addresses);
         // A bad import into a big list must not hide behind the list's size.
         if added.bounce_rate > policy.max_bounce_rate {
-            findings.push(Finding {
-                file: file.clone(),
-                line: None,
-                severity: error_if(policy.fail_on_bounce_rate),
-                address: None,
-                reason: Reason::AddedBounceRate {
+            findings.push(whole_list(
+                error_if(policy.fail_on_bounce_rate),
+                Reason::AddedBounceRate {
                     rate: added.bounce_rate,
                     limit: policy.max_bounce_rate,
                     bouncing: added.bouncing,
                     addresses: added.addresses,
                 },
-            });
+            ));
         }
-        stats.added = Some(added);
     }
-
     if stats.sender_blocks > 0
         && let Some(severity) = level_severity(policy.sender_blocks)
     {
-        findings.push(Finding {
-            file: file.clone(),
-            line: None,
+        findings.push(whole_list(
             severity,
-            address: None,
-            reason: Reason::SenderBlocks {
+            Reason::SenderBlocks {
                 blocks: stats.sender_blocks,
-                addresses: blocked_addresses,
+                addresses: list.blocked_addresses,
             },
-        });
+        ));
     }
     if stats.bounce_rate > policy.max_bounce_rate {
-        findings.push(Finding {
-            file: file.clone(),
-            line: None,
-            severity: error_if(policy.fail_on_bounce_rate),
-            address: None,
-            reason: Reason::BounceRate {
+        findings.push(whole_list(
+            error_if(policy.fail_on_bounce_rate),
+            Reason::BounceRate {
                 rate: stats.bounce_rate,
                 limit: policy.max_bounce_rate,
                 bouncing: stats.bouncing,
                 addresses: stats.addresses,
             },
-        });
+        ));
     }
-
+    // Stable: a line's findings keep the order they were made in.
     findings.sort_by_key(|f| (f.line.unwrap_or(u64::MAX), f.reason.rank()));
-    let verdict = Verdict::of(bad_input, &findings);
-    ListReport {
-        path: file,
-        verdict,
-        stats,
-        findings,
-        keys: first_line,
-        bouncing_keys: bouncing,
-    }
+    list.verdict = Verdict::of(bad_input, findings);
+    list
 }
 
 /// `bouncing / addresses`, 0 for an empty list.

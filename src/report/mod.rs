@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bounces::history::{History, HistoryRowProblem};
 use crate::config::{Level, Policy};
@@ -21,7 +21,7 @@ pub mod sarif;
 /// Bump on any change that could break a reader of the JSON report.
 pub const JSON_SCHEMA_VERSION: u32 = 2;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunVerdict {
     Pass,
@@ -30,7 +30,7 @@ pub enum RunVerdict {
     BadInput,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
     pub lists: usize,
     pub rows_read: usize,
@@ -49,7 +49,7 @@ pub struct Totals {
     pub warnings: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HistorySummary {
     pub files: Vec<PathBuf>,
     pub events_read: usize,
@@ -118,7 +118,7 @@ impl HistorySummary {
 }
 
 /// What `--changed-since` limited the check to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScopeSummary {
     pub reference: String,
     /// The merge base of the reference and HEAD.
@@ -152,7 +152,7 @@ impl ScopeSummary {
 
 /// How long each stage took, in milliseconds (lists are read and checked while the history
 /// loads, so the stages overlap).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timings {
     /// Reading the lists and checking their syntax.
     pub lists_ms: u128,
@@ -183,7 +183,7 @@ impl HistorySummary {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub schema_version: u32,
     pub verdict: RunVerdict,
@@ -199,11 +199,14 @@ pub struct Report {
     pub scope: Option<ScopeSummary>,
     /// Paths a directory walk left out, with why (a symbolic link out of the repository, a
     /// FIFO): no list is skipped without a word.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped_paths: Vec<SkippedPath>,
     /// The user's rules file layered over the built-in rules; `null`: the built-in rules.
     pub rules_file: Option<PathBuf>,
     pub timings: Timings,
+    /// Set by `check --shard`: what `merge` needs beyond the report of the shard's share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Box<crate::shard::ShardInfo>>,
 }
 
 impl Report {
@@ -273,6 +276,7 @@ impl Report {
             skipped_paths: Vec::new(),
             rules_file: None,
             timings: Timings::default(),
+            shard: None,
         }
     }
 
@@ -295,9 +299,17 @@ impl Report {
     }
 
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
-        text.push('\n');
-        text
+        let mut bytes = Vec::new();
+        // Writing to a Vec fails only if serialising fails, and the report always serialises.
+        let _ = self.write_json(&mut bytes);
+        String::from_utf8(bytes).unwrap_or_default()
+    }
+
+    /// The JSON report, pretty-printed, with a final newline, streamed to `out`: memory does
+    /// not grow with the findings beyond the findings themselves.
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        out.write_all(b"\n")
     }
 
     /// What judged the lists: `rules rules.yaml (over the built-in rules); history

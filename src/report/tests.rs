@@ -44,6 +44,7 @@ fn list(path: &str, addresses: &[&str], bouncing: &[&str], findings: Vec<Finding
         findings,
         keys,
         bouncing_keys,
+        blocked_addresses: 0,
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bounces::classify::{BounceInput, RuleSet};
 use crate::bounces::codes::{self, EnhancedCode, ReplyCode};
@@ -33,7 +33,7 @@ const MAX_EVIDENCE_CHARS: usize = 200;
 pub use crate::bounces::time::{UnixSeconds, format_day, parse_time};
 
 /// One classified bounce, kept as evidence for a finding.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     pub file: Arc<Path>,
     pub line: u64,
@@ -52,7 +52,7 @@ pub struct Evidence {
     pub source_verdict: Option<String>,
     /// The provider only re-suppressed an address it had already suppressed: no new bounce,
     /// but proof the address is suppressed.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub already_suppressed: bool,
     /// The SMTP command the bounce answered, as the source or the text says it.
     #[serde(skip_serializing_if = "Option::is_none")]

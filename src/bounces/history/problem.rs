@@ -4,12 +4,12 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::table::InputProblem;
 
 /// Why a history row was not used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "kebab-case")]
 pub enum HistoryRowProblem {
     BadInput {
@@ -48,7 +48,8 @@ pub enum HistoryRowProblem {
     },
     /// A record of a provider's export that could not be read, or the whole file.
     Import {
-        format: &'static str,
+        #[serde(deserialize_with = "crate::intern::code")]
+        format: crate::intern::Code,
         message: String,
     },
 }

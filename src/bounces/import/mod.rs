@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bounces::codes::EnhancedCode;
 use crate::bounces::command::Command;
@@ -93,7 +93,7 @@ pub struct ImportedEvent {
 
 /// Where a bounce came from and which mail it returned, when the source says: to trace a
 /// bounce back to a server and a campaign. Values are cut at [`MAX_TRACE_BYTES`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trace {
     /// The server that wrote the bounce (`Reporting-MTA`, or the bounce's own mailer daemon).
     #[serde(skip_serializing_if = "Option::is_none")]

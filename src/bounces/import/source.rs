@@ -46,6 +46,12 @@ impl Serialize for Source {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Source {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        parse_format_name(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
 impl Source {
     pub const ALL: [Source; 23] = [
         Source::SendgridCsv,

@@ -113,6 +113,7 @@ pub(crate) fn list(file: &str, findings: Vec<Finding>) -> ListReport {
         findings,
         keys,
         bouncing_keys: bouncing,
+        blocked_addresses: 0,
     }
 }
 

@@ -44,15 +44,16 @@ pub enum Reason {
         lines: Vec<u64>,
     },
     /// The history holds a bounce that suppresses the address.
-    HistoricHard { evidence: Evidence },
+    /// Evidence is boxed here and below: a million findings of other kinds stay small.
+    HistoricHard { evidence: Box<Evidence> },
     /// Counted soft bounces on this many distinct days inside the window.
     RepeatedSoft {
         days: usize,
         window_days: u32,
-        latest: Evidence,
+        latest: Box<Evidence>,
     },
     /// The history holds a complaint (a feedback report) from the address.
-    Complaint { evidence: Evidence },
+    Complaint { evidence: Box<Evidence> },
     /// The same address appears earlier in the list.
     Duplicate { first_line: u64 },
     /// The cell has whitespace around the address.

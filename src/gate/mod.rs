@@ -224,7 +224,7 @@ fn history_verdict(
         return Some((
             error_if(policy.fail_on_historic_hard),
             Reason::HistoricHard {
-                evidence: evidence.clone(),
+                evidence: Box::new(evidence.clone()),
             },
         ));
     }
@@ -235,7 +235,12 @@ fn history_verdict(
             ComplaintPolicy::Warn => Severity::Warning,
             ComplaintPolicy::Ignore => return None,
         };
-        Some((severity, Reason::Complaint { evidence }))
+        Some((
+            severity,
+            Reason::Complaint {
+                evidence: Box::new(evidence),
+            },
+        ))
     };
     let Some(window) = window else {
         return complaint();
@@ -250,7 +255,7 @@ fn history_verdict(
         Reason::RepeatedSoft {
             days: days.len(),
             window_days: window.days,
-            latest: (*latest).clone(),
+            latest: Box::new((*latest).clone()),
         },
     ))
 }

@@ -29,7 +29,7 @@ pub(crate) fn path(text: &str) -> Arc<Path> {
 
 pub(crate) fn historic(tag: &str) -> Reason {
     Reason::HistoricHard {
-        evidence: Evidence {
+        evidence: Box::new(Evidence {
             file: path("bounces/history.csv"),
             line: 7,
             time: Some(1_772_442_840),
@@ -43,7 +43,7 @@ pub(crate) fn historic(tag: &str) -> Reason {
             already_suppressed: false,
             command: None,
             trace: None,
-        },
+        }),
     }
 }
 

@@ -486,8 +486,8 @@ fn write_shard_report(report: &Report, spec: ShardSpec, args: &OutputArgs) -> Re
             .count()
     });
     eprintln!(
-        "bouncegate: shard {spec}: {} lists ({split} split by address), {} rows; {written}; `bouncegate merge` the {} shard reports for the verdict",
-        report.lists.len(),
+        "bouncegate: shard {spec}: {} ({split} split by address), {} rows; {written}; `bouncegate merge` the {} shard reports for the verdict",
+        bouncegate::finding::plural(report.lists.len(), "list"),
         report.totals.rows_read,
         spec.count
     );

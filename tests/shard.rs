@@ -7,6 +7,7 @@
 mod support {
     pub mod bin;
     pub mod dns_server;
+    pub mod git;
     pub mod seeded;
 }
 
@@ -558,5 +559,63 @@ fn merge_takes_the_output_options_of_check() {
                 "{options:?} changes nothing"
             );
         }
+    }
+}
+
+/// With `--changed-since`, each shard judges the addresses the change adds to its share; the
+/// merge gates their rate over the whole list, as one run does.
+#[test]
+fn shards_of_a_pull_request_merge_into_its_one_run() {
+    use support::git::git;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    world(root, 21, false);
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "lists"]);
+    git(root, &["checkout", "-qb", "import"]);
+    // A bad import into one list, a clean one into another.
+    let mut random = Seeded(21);
+    for (list, domain) in [
+        ("lists/list0.csv", "gmail"),
+        ("lists/list1.csv", "ok.shardzone.net"),
+    ] {
+        let mut text = std::fs::read_to_string(root.join(list)).unwrap();
+        for n in 0..40 {
+            text.push_str(&format!("new{n}x{}@{domain},new\n", random.below(1000)));
+        }
+        std::fs::write(root.join(list), text).unwrap();
+    }
+    git(root, &["commit", "-qam", "import"]);
+    let mut one = vec!["check".to_owned(), "--offline".to_owned()];
+    one.extend(["--changed-since".to_owned(), "main".to_owned()]);
+    let one = said(root, &one);
+    // The bad import fails on its own rate (the addresses it adds), which only the whole
+    // list's parts added up can say.
+    let codes: Vec<&str> = one.json["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|list| list["findings"].as_array().unwrap())
+        .map(|finding| finding["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"added-bounce-rate"), "{codes:?}");
+    for count in [2, 3] {
+        for index in 1..=count {
+            offline_shard(
+                root,
+                &format!("{index}/{count}"),
+                &["--changed-since", "main"],
+                &format!("pr-{index}.json"),
+            );
+        }
+        let mut merge = vec!["merge".to_owned()];
+        merge.extend((1..=count).map(|index| format!("pr-{index}.json")));
+        let merged = said(root, &merge);
+        if let Some(difference) = first_difference(&merged.json, &one.json, "") {
+            panic!("{count} shards: {difference}");
+        }
+        assert_eq!(merged.human, one.human, "{count} shards");
+        assert_eq!(merged.code, one.code);
     }
 }

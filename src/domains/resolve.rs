@@ -183,6 +183,17 @@ struct Shared {
     now: i64,
 }
 
+impl Shared {
+    /// What a host's addresses allow, when it has been resolved already.
+    fn known_host(&self, exchange: &Name) -> Option<HostOutcome> {
+        let hosts = self
+            .hosts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        hosts.get(exchange).and_then(|cell| cell.get().cloned())
+    }
+}
+
 type Answers = Vec<(String, DomainCheck)>;
 
 /// The answers, a note when the name servers stopped answering, and the MX hosts resolved.
@@ -481,11 +492,18 @@ async fn mx_hosts(
             // Spawned, so that a domain that stops waiting (another host answered, or its
             // window ended) never cancels a lookup that other domains share: they would have
             // to wait for it again.
-            let lookup = tokio::spawn(host_outcome(shared.clone(), mx[k].1.clone()));
+            // A host already resolved (the usual case: many domains share few hosts) is read
+            // at once, without a task.
+            let known = shared
+                .known_host(&mx[k].1)
+                .ok_or_else(|| tokio::spawn(host_outcome(shared.clone(), mx[k].1.clone())));
             async move {
-                lookup.await.unwrap_or_else(|error| HostOutcome::Unknown {
-                    detail: error.to_string(),
-                })
+                match known {
+                    Ok(outcome) => outcome,
+                    Err(lookup) => lookup.await.unwrap_or_else(|error| HostOutcome::Unknown {
+                        detail: error.to_string(),
+                    }),
+                }
             }
         },
         |outcome| matches!(outcome, HostOutcome::Usable { .. }),

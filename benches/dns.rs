@@ -1,7 +1,10 @@
 //! The DNS stage at scale, against the in-process DNS server of the tests (hickory-server on
 //! 127.0.0.1): 50,000 unique domains through the library at several concurrencies, then a
-//! 1,000,000-row list over 20,000 domains through the whole pipeline of the built binary.
-//! Run with `cargo bench --bench dns`; record the figures in BENCHMARKS.md.
+//! 1,000,000-row list over 20,000 domains through the whole pipeline of the built binary, then
+//! a world with dead name servers (`silent`): 10,000 domains that answer beside 40 that never
+//! do, at the default timeout.
+//! Run with `cargo bench --bench dns` (`-- silent` for the last part alone); record the figures
+//! in BENCHMARKS.md.
 
 #[path = "../tests/support/dns_server.rs"]
 mod dns_server;
@@ -12,7 +15,8 @@ use std::fmt::Write as _;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use bouncegate::domains::{DnsOptions, check_domains};
+use bouncegate::domains::{DnsOptions, DomainReport, check_domains};
+use dns_server::Fault;
 
 const DOMAINS: usize = 50_000;
 const PIPELINE_ROWS: usize = 1_000_000;
@@ -46,6 +50,13 @@ fn main() {
         println!("dns bench: run with `cargo bench --bench dns`");
         return;
     }
+    if !std::env::args().any(|a| a == "silent") {
+        at_scale();
+    }
+    silent_names();
+}
+
+fn at_scale() {
     let started = Instant::now();
     let server = dns_server::serve(&[&zone()]);
     println!(
@@ -111,5 +122,123 @@ fn main() {
         walls[0],
         walls[2],
         peak as f64 / 1024.0
+    );
+}
+
+const ANSWERED: usize = 10_000;
+const SILENT: usize = 20;
+const DEAD_HOSTS: usize = 4;
+
+/// Answered domains as in `zone()`, and names whose own name servers are dead: s0..s19 under
+/// dead.bench.net, whose MX question is never answered, and h0..h19, whose MX records name
+/// four hosts under dead.bench.net, whose addresses are never answered. The server drops every
+/// query for dead.bench.net and below, as a resolver does for a zone whose name servers do
+/// not answer when its client gives up first.
+fn zone_with_dead_servers() -> String {
+    let mut zone = String::from(
+        "$ORIGIN bench.net.\n$TTL 3600\n@ IN SOA ns.bench.net. admin.bench.net. 1 7200 3600 1209600 300\n@ IN NS ns\nns IN A 198.41.0.4\n",
+    );
+    for host in 0..PROVIDER_HOSTS {
+        let _ = writeln!(zone, "mx{host}.provider IN A 93.184.0.{}", 1 + host);
+    }
+    for n in 0..ANSWERED {
+        if n % 100 != 99 {
+            let _ = writeln!(zone, "d{n} IN MX 10 mx{}.provider", n % PROVIDER_HOSTS);
+        }
+    }
+    for n in 0..SILENT {
+        let _ = writeln!(zone, "h{n} IN MX 10 mx{}.dead", n % DEAD_HOSTS);
+    }
+    zone
+}
+
+fn count(report: &DomainReport, code: &str) -> usize {
+    report
+        .domains
+        .values()
+        .filter(|check| check.verdict.code() == code)
+        .count()
+}
+
+/// The answered domains of the zone, the first `answered` of them, with the silent ones spread
+/// evenly among them (the binary asks in alphabetical order: a silent domain can be anywhere).
+fn with_silent(answered: usize) -> Vec<String> {
+    let silent: Vec<String> = (0..SILENT)
+        .flat_map(|n| [format!("s{n}.dead.bench.net"), format!("h{n}.bench.net")])
+        .collect();
+    let every = answered / silent.len();
+    let mut all = Vec::with_capacity(answered + silent.len());
+    let mut silent = silent.into_iter();
+    for n in 0..answered {
+        if n % every == every / 2 {
+            all.extend(silent.next());
+        }
+        all.push(format!("d{n}.bench.net"));
+    }
+    all.extend(silent);
+    all
+}
+
+/// For 2,000 and 10,000 domains that answer: their rate alone, then the stage's wall time with
+/// the 40 silent ones among them at attempts 0, 1 (the default) and 2. Then the cache: with
+/// the answers that the domains take mail kept, only the negative and the silent ones are
+/// asked.
+fn silent_names() {
+    let server = dns_server::serve_with_faults(
+        &[&zone_with_dead_servers()],
+        &[("dead.bench.net", Fault::Silent)],
+    );
+    let options = DnsOptions {
+        nameservers: vec![server.addr],
+        ..DnsOptions::default()
+    };
+    let timeout = options.timeout.as_secs_f64();
+    let silent = 2 * SILENT;
+    for answered in [2_000, ANSWERED] {
+        let alone: Vec<String> = (0..answered).map(|n| format!("d{n}.bench.net")).collect();
+        let started = Instant::now();
+        let report = check_domains(alone, &options);
+        let alone_wall = started.elapsed().as_secs_f64();
+        assert_eq!(count(&report, "dns-unknown"), 0);
+        println!(
+            "{answered} answered domains alone: {alone_wall:.2} s, {:.0} domains/s",
+            answered as f64 / alone_wall
+        );
+        for attempts in [0, 1, 2] {
+            let options = DnsOptions {
+                attempts,
+                ..options.clone()
+            };
+            let started = Instant::now();
+            let report = check_domains(with_silent(answered), &options);
+            let elapsed = started.elapsed().as_secs_f64();
+            let unknown = count(&report, "dns-unknown");
+            assert_eq!(unknown, silent, "exactly the silent ones are unknown");
+            println!(
+                "  + {silent} silent, timeout {timeout} s, attempts {attempts}: stage {elapsed:.2} s (goal <= {:.1} s), {:.2} s more than alone",
+                timeout + 0.5,
+                elapsed - alone_wall
+            );
+        }
+    }
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cached = DnsOptions {
+        cache_file: Some(dir.path().join("dns-cache.json")),
+        ..options.clone()
+    };
+    let answered: Vec<String> = (0..ANSWERED).map(|n| format!("d{n}.bench.net")).collect();
+    check_domains(answered.clone(), &cached);
+    let started = Instant::now();
+    let report = check_domains(answered, &cached);
+    let alone = started.elapsed().as_secs_f64();
+    let asked_alone = report.looked_up;
+    let started = Instant::now();
+    let report = check_domains(with_silent(ANSWERED), &cached);
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "with the cache: {ANSWERED} answered alone {alone:.2} s ({} from the cache, {asked_alone} negative asked again); with the {silent} silent {elapsed:.2} s ({} asked)",
+        ANSWERED - asked_alone,
+        report.looked_up
     );
 }

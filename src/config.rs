@@ -211,10 +211,10 @@ pub struct DnsFile {
     /// Name servers to ask; empty: the system's resolver configuration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nameservers: Option<Vec<Nameserver>>,
-    /// Seconds to wait for one answer.
+    /// Seconds one question waits at most, its retries included.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Seconds>,
-    /// Extra tries after the first.
+    /// Retries of a question, sent inside its timeout.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts: Option<u8>,
     /// Domains resolved at once.

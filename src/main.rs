@@ -247,10 +247,10 @@ struct InputArgs {
     /// A name server to ask, IP[:PORT]; repeat for more [default: the system's resolver].
     #[arg(long, value_name = "IP[:PORT]")]
     nameserver: Vec<Nameserver>,
-    /// Seconds to wait for one DNS answer [default: 3].
+    /// Seconds one DNS question waits at most, its retries included [default: 3].
     #[arg(long, value_name = "SECONDS")]
     dns_timeout: Option<f64>,
-    /// Extra tries after the first DNS query [default: 1].
+    /// Retries of a DNS question, sent inside its timeout [default: 1].
     #[arg(long, value_name = "N")]
     dns_attempts: Option<u8>,
     /// Domains resolved at once [default: 64].

@@ -15,9 +15,28 @@ pub fn bar(wanted: bool, total: u64, unit: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    let template = format!("{{bar:40}} {{pos}}/{{len}} {unit} ({{per_sec}}, {{elapsed}})");
-    if let Ok(style) = ProgressStyle::with_template(&template) {
+    show_count(&bar, unit);
+    bar
+}
+
+/// The bar and the count: the usual line.
+pub fn show_count(bar: &ProgressBar, unit: &str) {
+    set_template(
+        bar,
+        &format!("{{bar:40}} {{pos}}/{{len}} {unit} ({{per_sec}}, {{elapsed}})"),
+    );
+    bar.set_message("");
+}
+
+/// The count and what the stage waits on, in place of the bar: `9/10 domains: 1 not
+/// answering, ...`. The message is cut to the terminal's width.
+pub fn show_waiting(bar: &ProgressBar, unit: &str, message: &str) {
+    set_template(bar, &format!("{{pos}}/{{len}} {unit}: {{wide_msg}}"));
+    bar.set_message(message.to_owned());
+}
+
+fn set_template(bar: &ProgressBar, template: &str) {
+    if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
-    bar
 }

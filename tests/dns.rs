@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use bouncegate::domains::{DnsOptions, DomainReport, DomainVerdict, check_domains};
 use serde_json::Value;
-use support::dns_server::{self, TestDns};
+use support::dns_server::{self, Fault, TestDns};
 
 fn options(server: &TestDns) -> DnsOptions {
     DnsOptions {
@@ -237,6 +237,165 @@ fn each_mx_host_is_resolved_once_however_many_domains_share_it() {
     assert_eq!(report.mx_hosts, 2, "mx.provider and mx1.ok, once each");
 }
 
+/// The fixture zone plus names whose name servers are dead: everything at and below
+/// dead.fixture.net is never answered (`Fault::Silent`), and slow.fixture.net is answered late.
+fn server_with_dead_names() -> TestDns {
+    let mut zone = dns_server::fixture_zone();
+    zone.push_str(
+        "deadmx  IN MX 10 mx1.dead
+deadmx  IN MX 20 mx2.dead
+deadmx2 IN MX 10 mx1.dead
+deadmx2 IN MX 20 mx2.dead
+slow    IN MX 10 mx1.ok
+",
+    );
+    dns_server::serve_with_faults(
+        &[&zone],
+        &[
+            ("dead.fixture.net", Fault::Silent),
+            ("slow.fixture.net", Fault::Slow(Duration::from_millis(700))),
+        ],
+    )
+}
+
+const A: u16 = 1;
+const MX: u16 = 15;
+const AAAA: u16 = 28;
+
+/// A domain whose name servers never answer costs the run one timeout, its retries included:
+/// they go out inside the window, not one timeout after another. Its MX hosts, when they are
+/// the silent ones, cost one more window, A and AAAA and every host together; the domains that
+/// answer are not held up. Before hedging this run took 1 + 2 + 2 + ... = about 12 s.
+#[test]
+fn a_silent_domain_costs_one_timeout_with_its_retries_inside_it() {
+    let server = server_with_dead_names();
+    let timeout = Duration::from_secs(1);
+    let mut options = options(&server);
+    options.timeout = timeout;
+    options.attempts = 2;
+    let started = Instant::now();
+    let report = check(
+        &[
+            "ok.fixture.net",
+            "missing.fixture.net",
+            "dead.fixture.net",
+            "deadmx.fixture.net",
+            "deadmx2.fixture.net",
+        ],
+        &options,
+    );
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= timeout && elapsed < timeout + Duration::from_millis(1500),
+        "{elapsed:?}"
+    );
+    assert_eq!(code(&report, "ok.fixture.net"), "mx");
+    assert_eq!(code(&report, "missing.fixture.net"), "domain-not-found");
+    for domain in [
+        "dead.fixture.net",
+        "deadmx.fixture.net",
+        "deadmx2.fixture.net",
+    ] {
+        assert_eq!(code(&report, domain), "dns-unknown", "never a hard bounce");
+    }
+    match report.get("deadmx.fixture.net") {
+        Some(DomainVerdict::DnsUnknown { detail }) => {
+            assert!(detail.contains(".dead.fixture.net"), "{detail}")
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // The MX question went out attempts + 1 times, all inside the one window.
+    let log = &server.faulted;
+    assert_eq!(log.questions("dead.fixture.net", MX), 3);
+    // When each question first went out (hickory's own resends of a question come after).
+    let mut first_sent: Vec<(u16, Instant)> = Vec::new();
+    for query in log.entries() {
+        if query.name == "dead.fixture.net" && !first_sent.iter().any(|(id, _)| *id == query.id) {
+            first_sent.push((query.id, query.at));
+        }
+    }
+    let spread = first_sent[2].1.duration_since(first_sent[0].1);
+    assert!(
+        spread >= Duration::from_millis(500) && spread < timeout,
+        "the retries went out inside the window: {spread:?}"
+    );
+    // Both domains name mx1.dead: it was asked for once, A and AAAA, each with its retries.
+    assert_eq!(log.questions("mx1.dead.fixture.net", A), 3);
+    assert_eq!(log.questions("mx1.dead.fixture.net", AAAA), 3);
+    // The second host is raced inside the same window: asked half-way through it (its share),
+    // not once the first host's window is over.
+    let first = |name: &str| {
+        log.entries()
+            .iter()
+            .find(|q| q.name == name)
+            .map(|q| q.at)
+            .unwrap_or_else(|| panic!("{name} never asked"))
+    };
+    let after = first("mx2.dead.fixture.net").duration_since(first("mx1.dead.fixture.net"));
+    assert!(
+        after >= Duration::from_millis(300) && after < Duration::from_millis(800),
+        "{after:?}"
+    );
+
+    // A server that never answers at all costs the probe one timeout too.
+    let silent = dns_server::silent();
+    let mut options = self::options(&silent);
+    options.timeout = timeout;
+    options.attempts = 3;
+    let started = Instant::now();
+    let report = check(&["ok.fixture.net"], &options);
+    let elapsed = started.elapsed();
+    assert!(report.all_unknown());
+    assert!(
+        elapsed >= timeout && elapsed < timeout + Duration::from_millis(1500),
+        "{elapsed:?}"
+    );
+}
+
+/// A domain that waits for a silent host another domain already waited for does not wait a
+/// second window: the host's lookup is made once and outlives the domain that started it.
+#[test]
+fn the_run_never_waits_twice_for_the_same_silent_host() {
+    let server = server_with_dead_names();
+    let mut options = options(&server);
+    options.timeout = Duration::from_secs(1);
+    options.attempts = 1;
+    // One domain at a time: deadmx2 starts when deadmx has given up on both hosts.
+    options.concurrency = 1;
+    let report = check(&["deadmx.fixture.net", "deadmx2.fixture.net"], &options);
+    assert_eq!(code(&report, "deadmx.fixture.net"), "dns-unknown");
+    assert_eq!(code(&report, "deadmx2.fixture.net"), "dns-unknown");
+    for host in ["mx1.dead.fixture.net", "mx2.dead.fixture.net"] {
+        let asked = server.faulted.questions(host, A);
+        assert!(
+            (1..=2).contains(&asked),
+            "{host} asked {asked} times, not attempts + 1 = 2"
+        );
+    }
+}
+
+/// A slow but live server gets the whole window: the answer to the first try, late, after the
+/// retries went out, still wins.
+#[test]
+fn a_late_answer_within_the_timeout_wins() {
+    let server = server_with_dead_names();
+    let mut options = options(&server);
+    options.timeout = Duration::from_secs(1);
+    options.attempts = 2;
+    let report = check(&["slow.fixture.net"], &options);
+    assert_eq!(
+        code(&report, "slow.fixture.net"),
+        "mx",
+        "{:?}",
+        report.get("slow.fixture.net")
+    );
+    assert!(
+        server.faulted.questions("slow.fixture.net", MX) >= 2,
+        "retries went out"
+    );
+}
+
 fn run_binary(dir: &Path, nameserver: SocketAddr, extra: &[&str]) -> (Option<i32>, Value, String) {
     let mut args = vec!["list.csv"];
     args.extend(extra);
@@ -398,4 +557,44 @@ fn the_progress_bar_shows_on_a_terminal_only() {
         !String::from_utf8_lossy(&piped.stderr).contains("domains"),
         "not into a pipe"
     );
+}
+
+/// When only silent domains are left, the progress line names them and says how long they
+/// can take at most.
+#[test]
+fn the_progress_line_names_the_silent_domains_left() {
+    let server = server_with_dead_names();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("list.csv"),
+        "email\nann@ok.fixture.net\nbob@dead.fixture.net\n",
+    )
+    .unwrap();
+    let command = format!(
+        "{} check list.csv --nameserver {} --color never --dns-timeout 2 --dns-attempts 1",
+        support::bin::path(),
+        server.addr
+    );
+    let shown = support::bin::on_terminal(dir.path(), &command, &[]);
+    // Each redraw of the line begins after a carriage return.
+    let waiting: Vec<&str> = shown
+        .split('\r')
+        .filter(|line| line.contains("1/2 domains: 1 not answering, waiting at most "))
+        .collect();
+    assert!(!waiting.is_empty(), "{shown}");
+    for line in waiting {
+        assert!(
+            line.trim_end().ends_with(" s more: dead.fixture.net"),
+            "{line}"
+        );
+        // Shown once the domain has waited a second (its first try's share of the window):
+        // at most the other second is left.
+        let seconds: f64 = line
+            .split("waiting at most ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|number| number.parse().ok())
+            .unwrap_or_else(|| panic!("{line}"));
+        assert!(seconds > 0.0 && seconds <= 1.0, "{line}");
+    }
 }

@@ -593,7 +593,8 @@ fn slow_dns(delay: Duration) -> SlowDns {
 }
 
 /// check/fix --dns-timeout and dns.timeout: against a server that never answers, the one
-/// probe takes (attempts + 1) x the timeout: 0.5 s here, 6 s at the default 3 s.
+/// probe takes one timeout, its retries included (they go out inside it): 0.25 s here, 3 s at
+/// the default.
 #[test]
 fn dns_timeout_bounds_the_wait_for_a_silent_server() {
     let silent = dns_server::silent();
@@ -619,8 +620,9 @@ fn dns_timeout_bounds_the_wait_for_a_silent_server() {
 }
 
 /// check/fix --dns-attempts and dns.attempts: the silent server receives the root probe
-/// 1 + 3 times (1 + 1 at the default). It reads nothing while the binary runs; the queries
-/// wait in the socket and are counted after.
+/// 1 + 3 times (1 + 1 at the default), all inside the one 0.2 s timeout (too short for the
+/// resolver's own resend of a UDP query, which comes after a third of a second). It reads
+/// nothing while the binary runs; the queries wait in the socket and are counted after.
 #[test]
 fn dns_attempts_is_the_number_of_retries() {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();

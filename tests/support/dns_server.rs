@@ -1,17 +1,22 @@
 //! A real DNS server inside the test process: hickory-server on 127.0.0.1, port 0, UDP and TCP,
-//! serving zones given as text. Plus broken servers: one that answers SERVFAIL to everything,
-//! one that says no name exists, one that answers no type but one, one that never answers. Each runs on its own runtime and stops when dropped.
+//! serving zones given as text, optionally with faults for some names (never answered, answered
+//! late, the first queries lost). Plus broken servers: one that answers SERVFAIL to everything,
+//! one that says no name exists, one that answers no type but one, one that never answers.
+//! Each runs on its own runtime and stops when dropped.
 
 #![allow(dead_code)] // Each test binary uses a different part.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use hickory_server::Server;
 use hickory_server::net::runtime::TokioRuntimeProvider;
+use hickory_server::proto::op::{Header, HeaderCounts};
 use hickory_server::proto::rr::LowerName;
 use hickory_server::proto::serialize::txt::Parser;
+use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
 use tokio::net::{TcpListener, UdpSocket};
@@ -19,8 +24,10 @@ use tokio::runtime::Runtime;
 
 pub struct TestDns {
     pub addr: SocketAddr,
+    /// The queries for names with a fault, as they arrived (empty for the other servers).
+    pub faulted: QueryLog,
     // Dropped in this order: the server's tasks, then their runtime.
-    _server: Option<Server<Catalog>>,
+    _server: Option<Server<Faulty>>,
     _socket: Option<std::net::UdpSocket>,
     runtime: Option<Runtime>,
 }
@@ -42,8 +49,134 @@ fn runtime() -> Runtime {
         .expect("test DNS runtime")
 }
 
+/// What the server does with the queries for a name and the names below it.
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    /// Never answers: the domain's own name servers are dead, and the resolver in front of them
+    /// says nothing before the client gives up.
+    Silent,
+    /// Answers after the delay: a slow but live server.
+    Slow(Duration),
+    /// Loses the first N queries for each name and type, then answers: packet loss.
+    LoseFirst(usize),
+}
+
+/// One query for a name with a fault: the name (lowercase, no final dot), its type, its
+/// message ID, when.
+#[derive(Clone, Debug)]
+pub struct Logged {
+    pub name: String,
+    pub record_type: u16,
+    pub id: u16,
+    pub at: Instant,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct QueryLog(Arc<Mutex<Vec<Logged>>>);
+
+impl QueryLog {
+    pub fn entries(&self) -> Vec<Logged> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// The queries logged for `name` of `record_type`.
+    pub fn count(&self, name: &str, record_type: u16) -> usize {
+        self.entries()
+            .iter()
+            .filter(|q| q.name == name && q.record_type == record_type)
+            .count()
+    }
+
+    /// The distinct questions for `name` of `record_type`: a client's resends of one question
+    /// keep its message ID (hickory resends a UDP query after a third of a second of silence),
+    /// a new question has a new one.
+    pub fn questions(&self, name: &str, record_type: u16) -> usize {
+        let mut ids: Vec<u16> = self
+            .entries()
+            .iter()
+            .filter(|q| q.name == name && q.record_type == record_type)
+            .map(|q| q.id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    }
+}
+
+/// The catalog, behind the faults given for some names.
+pub struct Faulty {
+    catalog: Catalog,
+    faults: Vec<(String, Fault)>,
+    log: QueryLog,
+    lost: Mutex<HashMap<(String, u16), usize>>,
+}
+
+impl Faulty {
+    fn fault(&self, name: &str) -> Option<Fault> {
+        self.faults.iter().find_map(|(zone, fault)| {
+            let below = name
+                .strip_suffix(zone.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'));
+            below.then_some(*fault)
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl RequestHandler for Faulty {
+    async fn handle_request<R: ResponseHandler, T: hickory_server::net::runtime::Time>(
+        &self,
+        request: &Request,
+        response_handle: R,
+    ) -> ResponseInfo {
+        if let Some(query) = request.queries.queries().first() {
+            let name = query
+                .name()
+                .to_string()
+                .trim_end_matches('.')
+                .to_ascii_lowercase();
+            if let Some(fault) = self.fault(&name) {
+                let record_type = u16::from(query.query_type());
+                self.log.0.lock().unwrap().push(Logged {
+                    name: name.clone(),
+                    record_type,
+                    id: request.metadata.id,
+                    at: Instant::now(),
+                });
+                // Nothing is sent: the returned header is only for the server's own log.
+                let unanswered = ResponseInfo::from(Header {
+                    metadata: request.metadata,
+                    counts: HeaderCounts::default(),
+                });
+                match fault {
+                    Fault::Silent => return unanswered,
+                    Fault::Slow(delay) => tokio::time::sleep(delay).await,
+                    Fault::LoseFirst(lost) => {
+                        let mut seen = self.lost.lock().unwrap();
+                        let count = seen.entry((name, record_type)).or_default();
+                        *count += 1;
+                        if *count <= lost {
+                            return unanswered;
+                        }
+                    }
+                }
+            }
+        }
+        self.catalog
+            .handle_request::<R, T>(request, response_handle)
+            .await
+    }
+}
+
 /// Serve the given zones (master-file text, each with its $ORIGIN and an SOA).
 pub fn serve(zones: &[&str]) -> TestDns {
+    serve_with_faults(zones, &[])
+}
+
+/// Serve the zones, with a fault for each name given (lowercase, no final dot) and the names
+/// below it.
+pub fn serve_with_faults(zones: &[&str], faults: &[(&str, Fault)]) -> TestDns {
+    let log = QueryLog::default();
     let runtime = runtime();
     let (addr, server) = runtime.block_on(async {
         let mut catalog = Catalog::new();
@@ -65,13 +198,22 @@ pub fn serve(zones: &[&str]) -> TestDns {
         let tcp = TcpListener::bind(addr)
             .await
             .expect("bind TCP on the same port");
-        let mut server = Server::new(catalog);
+        let mut server = Server::new(Faulty {
+            catalog,
+            faults: faults
+                .iter()
+                .map(|(name, fault)| ((*name).to_owned(), *fault))
+                .collect(),
+            log: log.clone(),
+            lost: Mutex::default(),
+        });
         server.register_socket(udp);
         server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
         (addr, server)
     });
     TestDns {
         addr,
+        faulted: log,
         _server: Some(server),
         _socket: None,
         runtime: Some(runtime),
@@ -110,6 +252,7 @@ fn answer_everything_with(rcode: u8) -> TestDns {
     });
     TestDns {
         addr,
+        faulted: QueryLog::default(),
         _server: None,
         _socket: None,
         runtime: Some(runtime),
@@ -145,6 +288,7 @@ pub fn nodata_except(failing_type: u16) -> TestDns {
     });
     TestDns {
         addr,
+        faulted: QueryLog::default(),
         _server: None,
         _socket: None,
         runtime: Some(runtime),
@@ -175,6 +319,7 @@ pub fn silent() -> TestDns {
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind UDP");
     TestDns {
         addr: socket.local_addr().expect("UDP address"),
+        faulted: QueryLog::default(),
         _server: None,
         _socket: Some(socket),
         runtime: None,

@@ -1,279 +1,65 @@
-//! Stage 3: decide, for every domain of the checked lists, whether it can receive mail.
-//!
-//! Each unique domain is resolved once per run, and each MX host once however many domains
-//! share it, with bounded concurrency on a tokio runtime. A transient fault (timeout, SERVFAIL,
-//! REFUSED, no connection) is `dns-unknown`: never a predicted hard bounce, never cached.
+//! Asking DNS: the resolvers, the probe of the root zone, and the verdict of each domain.
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use hickory_resolver::config::{
     LookupIpStrategy, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
 };
+use hickory_resolver::lookup::Lookup;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::{Resolver, TokioResolver};
-use serde::{Deserialize, Serialize};
+use indicatif::ProgressBar;
 use tokio::sync::{OnceCell, Semaphore};
+use tokio::time::Instant;
 
-use crate::dns_cache::DnsCache;
-
-/// What DNS says about a domain's ability to receive mail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "verdict", rename_all = "kebab-case")]
-pub enum DomainVerdict {
-    /// MX records with at least one usable host.
-    Mx { hosts: Vec<String> },
-    /// Exactly one MX, preference 0, exchange `.` (RFC 7505): the domain takes no mail.
-    NullMx,
-    /// NXDOMAIN.
-    DomainNotFound,
-    /// No MX, but a globally routable A or AAAA (RFC 5321 5.1): mail goes there.
-    ImplicitMx,
-    /// No MX, no A, no AAAA.
-    NoMailHost,
-    /// MX records, but no host of them can be reached.
-    MxUnusable { detail: String },
-    /// A transient fault: timeout, SERVFAIL, REFUSED, no connection.
-    DnsUnknown { detail: String },
-}
-
-impl DomainVerdict {
-    pub fn code(&self) -> &'static str {
-        match self {
-            DomainVerdict::Mx { .. } => "mx",
-            DomainVerdict::NullMx => "null-mx",
-            DomainVerdict::DomainNotFound => "domain-not-found",
-            DomainVerdict::ImplicitMx => "implicit-mx",
-            DomainVerdict::NoMailHost => "no-mail-host",
-            DomainVerdict::MxUnusable { .. } => "mx-unusable",
-            DomainVerdict::DnsUnknown { .. } => "dns-unknown",
-        }
-    }
-
-    /// Mail to this domain will hard-bounce.
-    pub fn is_predicted_hard(&self) -> bool {
-        matches!(
-            self,
-            DomainVerdict::NullMx
-                | DomainVerdict::DomainNotFound
-                | DomainVerdict::NoMailHost
-                | DomainVerdict::MxUnusable { .. }
-        )
-    }
-
-    /// A definitive answer, fit for the cache; unknowns never are.
-    pub fn is_definitive(&self) -> bool {
-        !matches!(self, DomainVerdict::DnsUnknown { .. })
-    }
-
-    /// `exmaple.com does not exist (NXDOMAIN)`.
-    pub fn describe(&self, domain: &str) -> String {
-        match self {
-            DomainVerdict::Mx { hosts } => {
-                format!("{domain} receives mail at {}", hosts.join(", "))
-            }
-            DomainVerdict::NullMx => {
-                format!("{domain} publishes a null MX (RFC 7505): it accepts no mail")
-            }
-            DomainVerdict::DomainNotFound => format!("{domain} does not exist (NXDOMAIN)"),
-            DomainVerdict::ImplicitMx => format!(
-                "{domain} has no MX record; mail goes to its address record (implicit MX), which many senders refuse"
-            ),
-            DomainVerdict::NoMailHost => {
-                format!(
-                    "{domain} has no MX record and no address record: nothing receives its mail"
-                )
-            }
-            DomainVerdict::MxUnusable { detail } => {
-                format!("{domain} has MX records but no usable mail host ({detail})")
-            }
-            DomainVerdict::DnsUnknown { detail } => {
-                format!("{domain} could not be checked ({detail}); it is not counted as a bounce")
-            }
-        }
-    }
-}
-
-impl fmt::Display for DomainVerdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-/// A domain's verdict, with where it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DomainCheck {
-    #[serde(flatten)]
-    pub verdict: DomainVerdict,
-    /// Unix seconds until which the answer may be reused (definitive answers only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires: Option<i64>,
-    /// Taken from the cache file rather than asked.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub cached: bool,
-}
-
-/// How to ask DNS.
-#[derive(Debug, Clone)]
-pub struct DnsOptions {
-    /// No DNS at all: every domain is left unchecked.
-    pub offline: bool,
-    /// Name servers to ask; empty: the system's resolver configuration.
-    pub nameservers: Vec<SocketAddr>,
-    pub timeout: Duration,
-    /// Extra tries after the first.
-    pub attempts: usize,
-    /// Domains resolved at once.
-    pub concurrency: usize,
-    pub cache_file: Option<PathBuf>,
-    /// The longest a cached answer is trusted, whatever its TTL.
-    pub cache_max_age: Duration,
-    /// Draw a progress bar on stderr.
-    pub progress: bool,
-}
-
-impl Default for DnsOptions {
-    fn default() -> Self {
-        DnsOptions {
-            offline: false,
-            nameservers: Vec::new(),
-            timeout: Duration::from_secs(3),
-            attempts: 1,
-            concurrency: 64,
-            cache_file: None,
-            cache_max_age: Duration::from_secs(7 * 86_400),
-            progress: false,
-        }
-    }
-}
-
-/// Every domain verdict of a run.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct DomainReport {
-    /// False with --offline: no domain was checked.
-    pub checked: bool,
-    pub domains: BTreeMap<String, DomainCheck>,
-    pub from_cache: usize,
-    pub looked_up: usize,
-    /// Address lookups of MX hosts: each host once, however many domains name it.
-    pub mx_hosts: usize,
-    pub elapsed_ms: u128,
-    /// Problems with DNS as a whole (no name server answers, a cache file ignored), said once.
-    pub notes: Vec<String>,
-    /// True when no name server answered the probe.
-    pub no_nameserver: bool,
-}
-
-impl DomainReport {
-    pub fn get(&self, domain: &str) -> Option<&DomainVerdict> {
-        self.domains.get(domain).map(|check| &check.verdict)
-    }
-
-    /// No name server answered at all: every domain is unknown for one reason, said once.
-    pub fn all_unknown(&self) -> bool {
-        self.no_nameserver
-    }
-}
+use super::hedge::{self, Raced};
+use super::routable::is_globally_routable;
+use super::waiting::{self, Waiting};
+use super::{DnsOptions, DomainCheck, DomainVerdict, unix_now};
+use crate::progress;
 
 /// Consecutive timeouts after which the rest of the domains are not asked: the network is gone.
 const GIVE_UP_AFTER_TIMEOUTS: usize = 200;
 
-/// Resolve every domain (lowercased A-labels, no trailing dot).
-pub fn check_domains(domains: Vec<String>, options: &DnsOptions) -> DomainReport {
-    let started = Instant::now();
-    let mut report = DomainReport {
-        checked: !options.offline,
-        ..DomainReport::default()
-    };
-    if options.offline {
-        return report;
-    }
-    let now = unix_now();
-    let mut cache = match &options.cache_file {
-        Some(path) => {
-            let (cache, note) = DnsCache::load(path, now);
-            report.notes.extend(note);
-            Some(cache)
-        }
-        None => None,
-    };
-    let mut to_ask = Vec::new();
-    for domain in domains {
-        // Only an answer that the domain takes mail is taken from the cache: a negative one is
-        // asked again before it can fail a build.
-        let cached = cache
-            .as_ref()
-            .and_then(|c| c.get(&domain))
-            .filter(|check| !check.verdict.is_predicted_hard());
-        match cached {
-            Some(check) => {
-                report.from_cache += 1;
-                report.domains.insert(domain, check.clone());
-            }
-            None => to_ask.push(domain),
-        }
-    }
-    report.looked_up = to_ask.len();
-    if !to_ask.is_empty() {
-        match resolve_all(to_ask.clone(), options) {
-            Ok((answers, note, mx_hosts)) => {
-                report.notes.extend(note);
-                report.mx_hosts = mx_hosts;
-                for (domain, check) in answers {
-                    report.domains.insert(domain, check);
-                }
-            }
-            Err(problem) => {
-                report.no_nameserver = true;
-                report.notes.push(problem.clone());
-                for domain in to_ask {
-                    report.domains.insert(
-                        domain,
-                        DomainCheck {
-                            verdict: DomainVerdict::DnsUnknown {
-                                detail: problem.clone(),
-                            },
-                            expires: None,
-                            cached: false,
-                        },
-                    );
-                }
-            }
-        }
-    }
-    if let (Some(cache), Some(path)) = (cache.as_mut(), &options.cache_file) {
-        for (domain, check) in &report.domains {
-            if !check.cached {
-                cache.insert(domain, check);
-            }
-        }
-        if let Err(error) = cache.save(path, now) {
-            report.notes.push(format!(
-                "{}: the DNS cache could not be written: {error}",
-                path.display()
-            ));
-        }
-    }
-    report.elapsed_ms = started.elapsed().as_millis();
-    report
+/// How often the progress line looks at what is left.
+const PROGRESS_TICK: Duration = Duration::from_millis(100);
+
+/// The resolvers of a run, one per try: hickory merges an identical question in flight into
+/// the one already asked, so a hedged try through the same resolver would send nothing.
+pub struct Resolvers {
+    each: Arc<[TokioResolver]>,
+    /// The timeout: the longest one question waits, its retries included.
+    window: Duration,
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+impl Resolvers {
+    /// One question, hedged within the window (see [`hedge`]).
+    async fn ask(&self, name: &Name, record_type: RecordType) -> Result<Lookup, NetError> {
+        let each = self.each.clone();
+        hedge::ask(self.window, each.len(), |k| {
+            let (resolver, name) = (each[k].clone(), name.clone());
+            async move { resolver.lookup(name, record_type).await }
+        })
+        .await
+    }
+
+    /// A try that has not answered in its share of the window is taken for lost and the next
+    /// goes out; a domain waiting that long, or a second, is called silent on the progress line.
+    fn silent_after(&self) -> Duration {
+        (self.window / self.each.len() as u32).min(Duration::from_secs(1))
+    }
 }
 
-/// The resolver as the options say, for fully qualified names only.
-pub fn build_resolver(options: &DnsOptions) -> Result<TokioResolver, String> {
+/// The resolvers as the options say, for fully qualified names only: attempts + 1 of them,
+/// each making one try per question that may last the whole window.
+pub fn build_resolvers(options: &DnsOptions) -> Result<Resolvers, String> {
     let (servers, mut resolver_options) = if options.nameservers.is_empty() {
         let (config, system_options) = hickory_resolver::system_conf::read_system_conf()
             .map_err(|error| {
@@ -298,19 +84,29 @@ pub fn build_resolver(options: &DnsOptions) -> Result<TokioResolver, String> {
         return Err("no name server is configured: give --nameserver".to_owned());
     }
     resolver_options.timeout = options.timeout;
-    resolver_options.attempts = options.attempts;
+    // The retries are ours, inside the window: hickory's would each wait a whole timeout.
+    resolver_options.attempts = 0;
     // Each name is asked once per run; caching inside the resolver would only keep NXDOMAIN
     // and NODATA answers that this run never asks for again.
     resolver_options.cache_size = 0;
     resolver_options.ndots = 0;
     resolver_options.use_hosts_file = ResolveHosts::Never;
     resolver_options.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
-    let config = ResolverConfig::from_parts(None, Vec::new(), servers);
-    let mut builder = Resolver::builder_with_config(config, TokioRuntimeProvider::default());
-    *builder.options_mut() = resolver_options;
-    builder
-        .build()
-        .map_err(|error| format!("the resolver cannot be built: {error}"))
+    let each = (0..=options.attempts)
+        .map(|_| {
+            let config = ResolverConfig::from_parts(None, Vec::new(), servers.clone());
+            let mut builder =
+                Resolver::builder_with_config(config, TokioRuntimeProvider::default());
+            *builder.options_mut() = resolver_options.clone();
+            builder
+                .build()
+                .map_err(|error| format!("the resolver cannot be built: {error}"))
+        })
+        .collect::<Result<Arc<[TokioResolver]>, String>>()?;
+    Ok(Resolvers {
+        each,
+        window: options.timeout,
+    })
 }
 
 /// How a lookup failed, in the terms the verdict table uses.
@@ -377,19 +173,31 @@ enum HostOutcome {
 
 /// Shared by all domain lookups of a run.
 struct Shared {
-    resolver: TokioResolver,
+    resolvers: Resolvers,
     hosts: Mutex<HashMap<Name, Arc<OnceCell<HostOutcome>>>>,
     timeouts_in_a_row: AtomicUsize,
     /// Address lookups of MX hosts actually made.
     host_lookups: AtomicUsize,
+    waiting: Waiting,
     max_age: u32,
     now: i64,
+}
+
+impl Shared {
+    /// What a host's addresses allow, when it has been resolved already.
+    fn known_host(&self, exchange: &Name) -> Option<HostOutcome> {
+        let hosts = self
+            .hosts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        hosts.get(exchange).and_then(|cell| cell.get().cloned())
+    }
 }
 
 type Answers = Vec<(String, DomainCheck)>;
 
 /// The answers, a note when the name servers stopped answering, and the MX hosts resolved.
-fn resolve_all(
+pub fn resolve_all(
     domains: Vec<String>,
     options: &DnsOptions,
 ) -> Result<(Answers, Option<String>, usize), String> {
@@ -399,19 +207,21 @@ fn resolve_all(
         .build()
         .map_err(|error| format!("the DNS runtime cannot start: {error}"))?;
     runtime.block_on(async {
-        let resolver = build_resolver(options)?;
-        if let Some(problem) = probe(&resolver).await {
+        let resolvers = build_resolvers(options)?;
+        if let Some(problem) = probe(&resolvers).await {
             return Err(problem);
         }
         let shared = Arc::new(Shared {
-            resolver,
+            resolvers,
             hosts: Mutex::new(HashMap::new()),
             timeouts_in_a_row: AtomicUsize::new(0),
             host_lookups: AtomicUsize::new(0),
+            waiting: Waiting::default(),
             max_age: options.cache_max_age.as_secs().min(u64::from(u32::MAX)) as u32,
             now: unix_now(),
         });
-        let progress = crate::progress::bar(options.progress, domains.len() as u64, "domains");
+        let total = domains.len();
+        let progress = progress::bar(options.progress, total as u64, "domains");
         let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
         for domain in domains {
@@ -419,16 +229,28 @@ fn resolve_all(
             let permits = permits.clone();
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
+                shared.waiting.start();
                 let check = resolve_domain(&shared, &domain).await;
+                shared.waiting.finish(&domain);
                 (domain, check)
             });
         }
-        let mut answers = Vec::with_capacity(tasks.len());
-        while let Some(joined) = tasks.join_next().await {
-            if let Ok(answer) = joined {
-                answers.push(answer);
+        let mut answers = Vec::with_capacity(total);
+        let mut ticks = tokio::time::interval(PROGRESS_TICK);
+        let mut shown_waiting = false;
+        loop {
+            tokio::select! {
+                joined = tasks.join_next() => {
+                    let Some(joined) = joined else { break };
+                    if let Ok(answer) = joined {
+                        answers.push(answer);
+                    }
+                    progress.inc(1);
+                }
+                _ = ticks.tick(), if !progress.is_hidden() => {
+                    shown_waiting = redraw(&progress, &shared, total, shown_waiting);
+                }
             }
-            progress.inc(1);
         }
         progress.finish_and_clear();
         let gave_up = shared.timeouts_in_a_row.load(Ordering::Relaxed) >= GIVE_UP_AFTER_TIMEOUTS;
@@ -439,11 +261,33 @@ fn resolve_all(
     })
 }
 
+/// The progress line: the count, or when only silent domains are left, which and how long
+/// at most. Whether it shows the silent ones now.
+fn redraw(progress: &ProgressBar, shared: &Shared, total: usize, shown_waiting: bool) -> bool {
+    let left = shared.waiting.only_silent_left(
+        total,
+        shared.resolvers.silent_after(),
+        std::time::Instant::now(),
+    );
+    match left {
+        Some((names, at_most)) => {
+            progress::show_waiting(progress, "domains", &waiting::line(&names, at_most));
+            true
+        }
+        None => {
+            if shown_waiting {
+                progress::show_count(progress, "domains");
+            }
+            false
+        }
+    }
+}
+
 /// Ask for the root zone's name servers: any answer, even REFUSED, shows a name server is
 /// there; none means no network, said once instead of one timeout per domain. A server that
 /// calls the root zone nonexistent cannot be trusted with any answer.
-async fn probe(resolver: &TokioResolver) -> Option<String> {
-    match resolver.lookup(Name::root(), RecordType::NS).await {
+async fn probe(resolvers: &Resolvers) -> Option<String> {
+    match resolvers.ask(&Name::root(), RecordType::NS).await {
         Ok(_) => None,
         Err(error) => match classify_error(&error) {
             Failure::NxDomain { .. } => Some(
@@ -466,7 +310,9 @@ fn fqdn(domain: &str) -> Result<Name, String> {
         .map_err(|error| format!("'{domain}' is not a DNS name: {error}"))
 }
 
-async fn resolve_domain(shared: &Shared, domain: &str) -> DomainCheck {
+/// A domain waits at most one window for its MX records, then at most one more for its hosts'
+/// addresses (or, without MX, its own).
+async fn resolve_domain(shared: &Arc<Shared>, domain: &str) -> DomainCheck {
     let unknown = |detail: String| DomainCheck {
         verdict: DomainVerdict::DnsUnknown { detail },
         expires: None,
@@ -495,7 +341,17 @@ async fn resolve_domain(shared: &Shared, domain: &str) -> DomainCheck {
         verdict,
         cached: false,
     };
-    match lookup(shared, shared.resolver.mx_lookup(name.clone()).await) {
+    let window = shared.resolvers.window;
+    shared
+        .waiting
+        .step(domain, std::time::Instant::now(), window);
+    let answer = lookup(shared, shared.resolvers.ask(&name, RecordType::MX).await);
+    if !matches!(answer, Err(Failure::Transient { .. })) {
+        shared
+            .waiting
+            .step(domain, std::time::Instant::now(), window);
+    }
+    match answer {
         Ok(answers) => {
             let ttl = answers.answers().iter().map(|r| r.ttl).min();
             let mx: Vec<(u16, Name)> = answers
@@ -552,6 +408,7 @@ struct Addresses {
     transient: Option<String>,
 }
 
+/// A and AAAA are asked together: a silent name costs one window, not one per family.
 async fn addresses(shared: &Shared, name: &Name) -> Addresses {
     let mut out = Addresses {
         found: Vec::new(),
@@ -562,11 +419,12 @@ async fn addresses(shared: &Shared, name: &Name) -> Addresses {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    for record_type in [RecordType::A, RecordType::AAAA] {
-        match lookup(
-            shared,
-            shared.resolver.lookup(name.clone(), record_type).await,
-        ) {
+    let (a, aaaa) = tokio::join!(
+        shared.resolvers.ask(name, RecordType::A),
+        shared.resolvers.ask(name, RecordType::AAAA)
+    );
+    for result in [a, aaaa] {
+        match lookup(shared, result) {
             Ok(answers) => {
                 for record in answers.answers() {
                     let ip = match &record.data {
@@ -615,36 +473,75 @@ async fn implicit_mx(
     definitive(DomainVerdict::NoMailHost, ttl)
 }
 
-/// MX records: usable when any host resolves to a globally routable address.
+/// MX records: usable when any host resolves to a globally routable address. The hosts are
+/// raced in order of preference within one window: the next is asked when the one before is
+/// unusable, or has not answered in its share of the window; the first usable one decides.
 async fn mx_hosts(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     mut mx: Vec<(u16, Name)>,
     ttl: Option<u32>,
     definitive: impl Fn(DomainVerdict, Option<u32>) -> DomainCheck,
 ) -> DomainCheck {
     mx.sort_by_key(|(preference, _)| *preference);
+    let window = shared.resolvers.window;
+    let raced = hedge::race(
+        mx.len(),
+        window / mx.len().max(1) as u32,
+        Instant::now() + window,
+        |k| {
+            // Spawned, so that a domain that stops waiting (another host answered, or its
+            // window ended) never cancels a lookup that other domains share: they would have
+            // to wait for it again.
+            // A host already resolved (the usual case: many domains share few hosts) is read
+            // at once, without a task.
+            let known = shared
+                .known_host(&mx[k].1)
+                .ok_or_else(|| tokio::spawn(host_outcome(shared.clone(), mx[k].1.clone())));
+            async move {
+                match known {
+                    Ok(outcome) => outcome,
+                    Err(lookup) => lookup.await.unwrap_or_else(|error| HostOutcome::Unknown {
+                        detail: error.to_string(),
+                    }),
+                }
+            }
+        },
+        |outcome| matches!(outcome, HostOutcome::Usable { .. }),
+    )
+    .await;
+    let min = |a: Option<u32>, b: Option<u32>| match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let outcomes = match raced {
+        Raced::Won(HostOutcome::Usable { ttl: host_ttl }) => {
+            let hosts = mx
+                .iter()
+                .map(|(_, host)| host.to_ascii().trim_end_matches('.').to_owned())
+                .collect();
+            return definitive(DomainVerdict::Mx { hosts }, min(ttl, Some(host_ttl)));
+        }
+        Raced::Won(other) => vec![Some(other)],
+        Raced::Lost(outcomes) => outcomes,
+    };
     let mut problems = Vec::new();
     let mut unknown = None;
     let mut min_ttl = ttl;
-    for (_, exchange) in &mx {
-        let outcome = host_outcome(shared, exchange).await;
+    for ((_, exchange), outcome) in mx.iter().zip(outcomes) {
         match outcome {
-            HostOutcome::Usable { ttl } => {
-                let ttl = min_ttl.map_or(ttl, |t| t.min(ttl));
-                let hosts = mx
-                    .iter()
-                    .map(|(_, host)| host.to_ascii().trim_end_matches('.').to_owned())
-                    .collect();
-                return definitive(DomainVerdict::Mx { hosts }, Some(ttl));
-            }
-            HostOutcome::Unusable { detail, ttl } => {
-                min_ttl = match (min_ttl, ttl) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
+            Some(HostOutcome::Unusable { detail, ttl }) => {
+                min_ttl = min(min_ttl, ttl);
                 problems.push(detail);
             }
-            HostOutcome::Unknown { detail } => unknown = Some(detail),
+            Some(HostOutcome::Unknown { detail }) => unknown = Some(detail),
+            Some(HostOutcome::Usable { .. }) => {}
+            None => {
+                let host = exchange.to_ascii();
+                unknown = Some(format!(
+                    "{}: no answer before the timeout",
+                    host.trim_end_matches('.')
+                ));
+            }
         }
     }
     // A host that could not be checked might be the usable one.
@@ -663,8 +560,9 @@ async fn mx_hosts(
     )
 }
 
-/// Each MX host is resolved once per run, however many domains name it.
-async fn host_outcome(shared: &Shared, exchange: &Name) -> HostOutcome {
+/// Each MX host is resolved once per run, however many domains name it: a domain that needs a
+/// host another one is already asking for waits for that answer, never for a second window.
+async fn host_outcome(shared: Arc<Shared>, exchange: Name) -> HostOutcome {
     let cell = {
         let mut hosts = shared
             .hosts
@@ -672,7 +570,7 @@ async fn host_outcome(shared: &Shared, exchange: &Name) -> HostOutcome {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         hosts.entry(exchange.clone()).or_default().clone()
     };
-    cell.get_or_init(|| resolve_host(shared, exchange))
+    cell.get_or_init(|| resolve_host(&shared, &exchange))
         .await
         .clone()
 }
@@ -717,86 +615,5 @@ async fn resolve_host(shared: &Shared, exchange: &Name) -> HostOutcome {
     HostOutcome::Unusable {
         detail,
         ttl: found.ttl,
-    }
-}
-
-/// Not loopback, unspecified, private, shared, link-local, documentation, benchmarking,
-/// multicast or reserved: an address that a mail server on the internet can be at.
-pub fn is_globally_routable(address: &IpAddr) -> bool {
-    match address {
-        IpAddr::V4(v4) => is_global_v4(*v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_global_v4(v4),
-            None => is_global_v6(*v6),
-        },
-    }
-}
-
-fn is_global_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, c, _] = ip.octets();
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_broadcast()
-        || ip.is_documentation()
-        || ip.is_multicast()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b))
-        || (a == 192 && b == 0 && c == 0)
-        || (a == 198 && (b == 18 || b == 19))
-        || a >= 240)
-}
-
-fn is_global_v6(ip: Ipv6Addr) -> bool {
-    let segments = ip.segments();
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || (segments[0] & 0xfe00) == 0xfc00
-        || (segments[0] & 0xffc0) == 0xfe80
-        || (segments[0] == 0x2001 && segments[1] == 0x0db8)
-        || (segments[0] == 0x0100 && segments[1..4] == [0, 0, 0]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_internet_addresses_are_globally_routable() {
-        for local in [
-            "127.0.0.1",
-            "0.0.0.0",
-            "10.0.0.5",
-            "172.16.1.1",
-            "192.168.1.1",
-            "169.254.1.1",
-            "100.64.0.1",
-            "192.0.2.10",
-            "198.51.100.1",
-            "203.0.113.9",
-            "198.18.0.1",
-            "240.0.0.1",
-            "255.255.255.255",
-            "::1",
-            "::",
-            "fd00::1",
-            "fe80::1",
-            "2001:db8::1",
-            "::ffff:10.0.0.1",
-        ] {
-            let address: IpAddr = local.parse().unwrap();
-            assert!(!is_globally_routable(&address), "{local}");
-        }
-        for global in [
-            "8.8.8.8",
-            "142.250.1.27",
-            "2a00:1450:4001::1b",
-            "::ffff:8.8.4.4",
-        ] {
-            let address: IpAddr = global.parse().unwrap();
-            assert!(is_globally_routable(&address), "{global}");
-        }
     }
 }

@@ -21,6 +21,7 @@ use crate::gate::{self, KeySet, ListReport, Window};
 use crate::globs::{self, Selector, glob_set};
 use crate::lists::{self, ListFile, ReadOptions};
 use crate::report::{HistorySummary, Report, ScopeSummary, Timings};
+use crate::risk::{self, Knowledge, RiskReport};
 use crate::syntax::{self, CheckedCell};
 use crate::walk::Walked;
 
@@ -99,7 +100,7 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
     }
 
     let started = Instant::now();
-    let ((checked, domains, lists_time), (history, history_time)) = rayon::join(
+    let ((checked, domains, risk, lists_time), (history, history_time)) = rayon::join(
         || {
             let started = Instant::now();
             let checked = list_paths
@@ -113,11 +114,12 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
                     (list, cells, previous)
                 })
                 .collect::<Vec<_>>();
+            let risk = assess_risk(&checked, config);
             let lists_time = started.elapsed();
             // DNS waits on the network, not the CPU: it overlaps the history's parsing.
             let domains =
                 domains::check_domains(unique_domains(&checked, &config.dns), &config.dns);
-            (checked, domains, lists_time)
+            (checked, domains, risk, lists_time)
         },
         || {
             let started = Instant::now();
@@ -140,6 +142,7 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
         history: &history,
         window,
         policy: &config.policy,
+        risk: &risk,
     };
     let lists: Vec<ListReport> = checked
         .into_par_iter()
@@ -216,6 +219,20 @@ fn previous_keys(scope: &ChangeScope, path: &Path, read: &ReadOptions, config: &
 }
 
 type Checked = (ListFile, Vec<CheckedCell>, Option<KeySet>);
+
+/// The risk stage: each distinct domain of a valid address judged once.
+fn assess_risk(checked: &[Checked], config: &Config) -> RiskReport {
+    let knowledge = Knowledge::new(&config.risk);
+    let mut seen: foldhash::HashSet<&str> = foldhash::HashSet::default();
+    for (_, cells, _) in checked {
+        for cell in cells {
+            if let syntax::Checked::Valid(address) = &cell.checked {
+                seen.insert(address.domain());
+            }
+        }
+    }
+    risk::assess(knowledge, seen.into_iter().collect::<Vec<_>>())
+}
 
 /// Each domain of a valid address once, for the DNS stage (none when offline).
 fn unique_domains(checked: &[Checked], dns: &DnsOptions) -> Vec<String> {

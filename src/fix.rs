@@ -1,6 +1,7 @@
 //! Cleaning lists: `bouncegate fix` removes the rows that must be suppressed from the list
-//! files, `check --write-clean DIR` writes cleaned copies, `--write-suppressions FILE` writes
-//! the addresses for a provider's suppression import.
+//! files (and, with `--apply-suggestions`, corrects the domains a `typo-domain` finding
+//! suggests), `check --write-clean DIR` writes cleaned copies, `--write-suppressions FILE`
+//! writes the addresses for a provider's suppression import.
 //!
 //! A fixed file keeps every other byte as it was (header, quoting, order, line ends, the
 //! trailing newline or its absence). The removed rows go to the suppression file first; then
@@ -16,6 +17,8 @@ use crate::finding::{Finding, Reason, Severity};
 use crate::gate::Verdict;
 use crate::lists::{self, ReadOptions};
 use crate::report::Report;
+use crate::risk::RiskFlag;
+use crate::shown;
 use crate::write;
 pub use crate::write::{csv_safe, write_atomically};
 
@@ -117,6 +120,86 @@ fn removals_of(finding: &Finding, scope: Scope) -> Vec<Removal> {
     }
 }
 
+/// A domain to correct in place: a `typo-domain` finding's suggestion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    pub line: u64,
+    /// The domain as the address key holds it (lowercased), and the provider's.
+    pub domain: String,
+    pub suggestion: String,
+}
+
+/// What `fix` does to one list file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Edits {
+    pub removals: Vec<Removal>,
+    pub rewrites: Vec<Rewrite>,
+}
+
+/// The suggestions of the report's `typo-domain` findings, per list (whatever their
+/// severity); lists that could not be read in full are left out, as for removals.
+pub fn suggestions(report: &Report) -> BTreeMap<PathBuf, Vec<Rewrite>> {
+    let mut out = BTreeMap::new();
+    for list in report
+        .lists
+        .iter()
+        .filter(|l| l.verdict != Verdict::BadInput)
+    {
+        let rows: Vec<Rewrite> = list
+            .findings
+            .iter()
+            .filter_map(|finding| match (&finding.reason, finding.line) {
+                (
+                    Reason::Risk(RiskFlag::TypoDomain {
+                        domain, suggestion, ..
+                    }),
+                    Some(line),
+                ) => Some(Rewrite {
+                    line,
+                    domain: domain.clone(),
+                    suggestion: suggestion.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        if !rows.is_empty() {
+            out.insert(list.path.to_path_buf(), rows);
+        }
+    }
+    out
+}
+
+/// Everything `fix` changes, per list: the rows to remove, and with `apply_suggestions` the
+/// domains to correct.
+pub fn plan(report: &Report, scope: Scope, apply_suggestions: bool) -> BTreeMap<PathBuf, Edits> {
+    let mut out: BTreeMap<PathBuf, Edits> = BTreeMap::new();
+    for (path, removals) in removals(report, scope) {
+        out.entry(path).or_default().removals = removals;
+    }
+    if apply_suggestions {
+        for (path, rewrites) in suggestions(report) {
+            out.entry(path).or_default().rewrites = rewrites;
+        }
+    }
+    out
+}
+
+/// A domain corrected in a row: the address before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewritten {
+    pub line: u64,
+    pub before: String,
+    pub after: String,
+}
+
+/// A suggestion left alone, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotRewritten {
+    pub line: u64,
+    pub address: String,
+    pub why: &'static str,
+}
+
 /// One row of the suppression file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suppressed {
@@ -135,6 +218,8 @@ pub struct Cleaned {
     pub suppressed: Vec<Suppressed>,
     pub rows_before: usize,
     pub rows_kept: usize,
+    pub rewritten: Vec<Rewritten>,
+    pub not_rewritten: Vec<NotRewritten>,
 }
 
 /// The list without the removed rows, every other byte as it was.
@@ -145,19 +230,60 @@ pub fn clean(
     read: &ReadOptions,
     today: &str,
 ) -> Cleaned {
+    let edits = Edits {
+        removals: removals.to_vec(),
+        rewrites: Vec::new(),
+    };
+    edit(path, bytes, &edits, read, today)
+}
+
+/// The list without the removed rows and with the corrected domains, every other byte as it
+/// was.
+pub fn edit(path: &Path, bytes: &[u8], edits: &Edits, read: &ReadOptions, today: &str) -> Cleaned {
+    let removals = &edits.removals;
     let read = ReadOptions {
         spans: true,
         ..read.clone()
     };
     let list = lists::read_list_bytes(path, bytes, &read);
     let by_line: BTreeMap<u64, &Removal> = removals.iter().map(|r| (r.line, r)).collect();
+    let rewrites: BTreeMap<u64, &Rewrite> = edits.rewrites.iter().map(|r| (r.line, r)).collect();
     let mut out = Vec::with_capacity(bytes.len());
     let mut suppressed = Vec::new();
+    let (mut rewritten, mut not_rewritten) = (Vec::new(), Vec::new());
     let mut copied_to = 0;
     for (span, cell) in list.spans.iter().zip(&list.cells) {
+        let rewrite = rewrites.get(&span.line);
         let Some(removal) = by_line.get(&span.line) else {
+            if let Some(rewrite) = rewrite {
+                let row = &bytes[span.start..span.end];
+                match rewrite_row(row, cell.text.trim(), rewrite) {
+                    Ok((new_row, after)) => {
+                        out.extend_from_slice(&bytes[copied_to..span.start]);
+                        out.extend_from_slice(&new_row);
+                        copied_to = span.end;
+                        rewritten.push(Rewritten {
+                            line: span.line,
+                            before: cell.text.trim().to_owned(),
+                            after,
+                        });
+                    }
+                    Err(why) => not_rewritten.push(NotRewritten {
+                        line: span.line,
+                        address: cell.text.trim().to_owned(),
+                        why,
+                    }),
+                }
+            }
             continue;
         };
+        if rewrite.is_some() {
+            not_rewritten.push(NotRewritten {
+                line: span.line,
+                address: cell.text.trim().to_owned(),
+                why: "the row is removed",
+            });
+        }
         out.extend_from_slice(&bytes[copied_to..span.start]);
         copied_to = span.end;
         suppressed.push(Suppressed {
@@ -186,7 +312,35 @@ pub fn clean(
         rows_before,
         bytes: out,
         suppressed,
+        rewritten,
+        not_rewritten,
     }
+}
+
+/// The row with the address's domain replaced by the suggestion, and the new address. The
+/// address must be written once in the row, as the cell reads (not escaped), with the domain
+/// the finding names: else the row is left as it is.
+fn rewrite_row(
+    row: &[u8],
+    address: &str,
+    rewrite: &Rewrite,
+) -> Result<(Vec<u8>, String), &'static str> {
+    let (local, domain) = address
+        .rsplit_once('@')
+        .ok_or("the cell holds no address")?;
+    if !domain.eq_ignore_ascii_case(&rewrite.domain) {
+        return Err("the domain is not written as the finding names it");
+    }
+    let mut found = memchr::memmem::find_iter(row, address.as_bytes());
+    let (Some(at), None) = (found.next(), found.next()) else {
+        return Err("the address is not written exactly once in the row");
+    };
+    let domain_start = at + local.len() + 1;
+    let mut new_row = Vec::with_capacity(row.len() + rewrite.suggestion.len());
+    new_row.extend_from_slice(&row[..domain_start]);
+    new_row.extend_from_slice(rewrite.suggestion.as_bytes());
+    new_row.extend_from_slice(&row[domain_start + domain.len()..]);
+    Ok((new_row, format!("{local}@{}", rewrite.suggestion)))
 }
 
 const SUPPRESSION_HEADER: [&str; 5] = ["address", "reason", "evidence", "source", "date"];
@@ -223,13 +377,53 @@ pub struct Fixed {
     pub rows_before: usize,
     pub rows_kept: usize,
     pub rows_moved: usize,
+    pub rewritten: Vec<Rewritten>,
+    pub not_rewritten: Vec<NotRewritten>,
 }
 
-/// Remove the rows from the list file: the suppression file gets them first, then the list
-/// is replaced.
+impl Fixed {
+    /// What `fix` says about the file: the rows moved, then each domain corrected (or not).
+    pub fn lines(&self, suppressions: &Path) -> String {
+        let path = shown::path(&self.path);
+        let mut out = String::new();
+        if self.rows_moved > 0 {
+            out.push_str(&format!(
+                "{path}: {} rows moved to {} (rows before {} = kept {} + moved {})\n",
+                self.rows_moved,
+                shown::path(suppressions),
+                self.rows_before,
+                self.rows_kept,
+                self.rows_moved
+            ));
+        }
+        let mut changes: Vec<(u64, String)> = self
+            .rewritten
+            .iter()
+            .map(|change| {
+                let (before, after) = (
+                    shown::visible(&change.before),
+                    shown::visible(&change.after),
+                );
+                (change.line, format!("{before} -> {after} (typo-domain)"))
+            })
+            .chain(self.not_rewritten.iter().map(|left| {
+                let address = shown::visible(&left.address);
+                (left.line, format!("{address} not rewritten: {}", left.why))
+            }))
+            .collect();
+        changes.sort();
+        for (line, change) in changes {
+            out.push_str(&format!("{path}:{line}: {change}\n"));
+        }
+        out
+    }
+}
+
+/// Remove the rows from the list file and correct the domains: the suppression file gets the
+/// removed rows first, then the list is replaced.
 pub fn fix_file(
     path: &Path,
-    removals: &[Removal],
+    edits: &Edits,
     read: &ReadOptions,
     suppressions: &Path,
     today: &str,
@@ -238,17 +432,23 @@ pub fn fix_file(
         path: path.to_path_buf(),
         source,
     })?;
-    let cleaned = clean(path, &bytes, removals, read, today);
-    append_suppressions(suppressions, &cleaned.suppressed)?;
-    write_atomically(path, &cleaned.bytes).map_err(|source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let cleaned = edit(path, &bytes, edits, read, today);
+    if !cleaned.suppressed.is_empty() {
+        append_suppressions(suppressions, &cleaned.suppressed)?;
+    }
+    if cleaned.bytes != bytes {
+        write_atomically(path, &cleaned.bytes).map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
     Ok(Fixed {
         path: path.to_path_buf(),
         rows_before: cleaned.rows_before,
         rows_kept: cleaned.rows_kept,
         rows_moved: cleaned.suppressed.len(),
+        rewritten: cleaned.rewritten,
+        not_rewritten: cleaned.not_rewritten,
     })
 }
 
@@ -426,6 +626,58 @@ mod tests {
         assert_eq!(out.bytes, b"# list\n\nann@x.de\n");
         assert_eq!(out.suppressed[0].address, "bob@x.de");
         assert_eq!((out.rows_before, out.rows_kept), (4, 3));
+    }
+
+    #[test]
+    fn a_suggestion_changes_the_domain_alone_and_a_removal_wins() {
+        let rewrite = |line: u64, domain: &str, suggestion: &str| Rewrite {
+            line,
+            domain: domain.to_owned(),
+            suggestion: suggestion.to_owned(),
+        };
+        let edits = Edits {
+            removals: vec![removal(5)],
+            rewrites: vec![
+                rewrite(2, "gmial.com", "gmail.com"),
+                rewrite(3, "gmail.con", "gmail.com"),
+                rewrite(4, "yaho.com", "yahoo.com"),
+                rewrite(5, "hotmial.com", "hotmail.com"),
+            ],
+        };
+        let original =
+            b"email;n\r\n\"ann@gmial.com\";1\r\nBob@GMAIL.con;2\r\nyaho.com@yaho.com;yaho.com@yaho.com\r\nx@hotmial.com;3";
+        let out = edit(
+            Path::new("a.csv"),
+            original,
+            &edits,
+            &ReadOptions::default(),
+            "2026-11-27",
+        );
+        assert_eq!(
+            out.bytes,
+            b"email;n\r\n\"ann@gmail.com\";1\r\nBob@gmail.com;2\r\nyaho.com@yaho.com;yaho.com@yaho.com"
+        );
+        let changes: Vec<(u64, &str, &str)> = out
+            .rewritten
+            .iter()
+            .map(|r| (r.line, r.before.as_str(), r.after.as_str()))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                (2, "ann@gmial.com", "ann@gmail.com"),
+                (3, "Bob@GMAIL.con", "Bob@gmail.com")
+            ]
+        );
+        let left: Vec<(u64, &str)> = out.not_rewritten.iter().map(|r| (r.line, r.why)).collect();
+        assert_eq!(
+            left,
+            [
+                (4, "the address is not written exactly once in the row"),
+                (5, "the row is removed")
+            ]
+        );
+        assert_eq!(out.suppressed.len(), 1);
     }
 
     #[test]

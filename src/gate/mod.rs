@@ -137,17 +137,16 @@ fn judge_row<'a>(cell: CheckedCell, context: &Context<'a>) -> JudgedRow<'a> {
         Some(_) => None,
         None => history.by_address.get(&*key),
     };
-    let domain = match error {
+    // `local@domain`, split once (a quoted local part may hold an @).
+    let parts = match error {
         Some(_) => None,
-        None => domains.get(domain_of(&key)),
+        None => key.rsplit_once('@'),
     };
+    let domain = parts.and_then(|(_, domain)| domains.get(domain));
+    let risk = parts.and_then(|(local, domain)| risk::of(local, domain, risk));
     // Bad syntax first; then the history, which is evidence (and what `fix` removes, DNS or
     // not); the domain's verdict counts for the rows the history says nothing about
     // (grouped per domain in phase 2).
-    let risk = match error {
-        Some(_) => None,
-        None => risk::of(&key, risk),
-    };
     let verdict = match (error, past) {
         (Some(error), _) => Some(Box::new((
             error_if(policy.fail_on_predicted_hard),

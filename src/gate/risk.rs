@@ -14,8 +14,7 @@ pub(super) struct RowRisk<'a> {
 }
 
 /// Two lookups: the local part among the roles, the domain among the flagged domains.
-pub(super) fn of<'a>(key: &str, risk: &'a RiskReport) -> Option<Box<RowRisk<'a>>> {
-    let (local, domain) = key.rsplit_once('@')?;
+pub(super) fn of<'a>(local: &str, domain: &str, risk: &'a RiskReport) -> Option<Box<RowRisk<'a>>> {
     let role = risk.role(local);
     let domain = risk.domain(domain);
     (role.is_some() || domain.is_some()).then(|| Box::new(RowRisk { role, domain }))

@@ -233,10 +233,15 @@ fn assess_risk(checked: &[Checked], config: &Config) -> RiskReport {
                     cells.par_chunks(chunk)
                 })
                 .map(|chunk| {
-                    let mut seen = foldhash::HashSet::default();
+                    // Owned copies, side by side: a lookup compares with them, not with the
+                    // first address of each domain, wherever the list put it in memory.
+                    let mut seen: foldhash::HashSet<Box<str>> = foldhash::HashSet::default();
                     for cell in chunk {
                         if let syntax::Checked::Valid(address) = &cell.checked {
-                            seen.insert(address.domain());
+                            let domain = address.domain();
+                            if !seen.contains(domain) {
+                                seen.insert(domain.into());
+                            }
                         }
                     }
                     seen
@@ -247,7 +252,10 @@ fn assess_risk(checked: &[Checked], config: &Config) -> RiskReport {
                 })
         },
     );
-    risk::assess(knowledge, seen.into_iter().collect::<Vec<_>>())
+    risk::assess(
+        knowledge,
+        seen.iter().map(|domain| &**domain).collect::<Vec<_>>(),
+    )
 }
 
 /// Each domain of a valid address once, for the DNS stage (none when offline).

@@ -140,7 +140,7 @@ fn judge_row<'a>(cell: CheckedCell, context: &Context<'a>) -> JudgedRow<'a> {
     // `local@domain`, split once (a quoted local part may hold an @).
     let parts = match error {
         Some(_) => None,
-        None => key.rsplit_once('@'),
+        None => memchr::memrchr(b'@', key.as_bytes()).map(|at| (&key[..at], &key[at + 1..])),
     };
     let domain = parts.and_then(|(_, domain)| domains.get(domain));
     let risk = parts.and_then(|(local, domain)| risk::of(local, domain, risk));

@@ -21,6 +21,7 @@ use crate::gate::{self, KeySet, ListReport, Window};
 use crate::globs::{self, Selector, glob_set};
 use crate::lists::{self, ListFile, ReadOptions};
 use crate::report::{HistorySummary, Report, ScopeSummary, Timings};
+use crate::risk::{self, Knowledge, RiskReport};
 use crate::shard::{
     self, InputHasher, InputHashes, Part, PlannedList, ShardInfo, ShardList, ShardSpec,
 };
@@ -130,7 +131,7 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
     };
 
     let started = Instant::now();
-    let ((checked, domains, lists_time), (history, history_time)) = rayon::join(
+    let ((checked, domains, risk, lists_time), (history, history_time)) = rayon::join(
         || {
             let started = Instant::now();
             let checked = list_paths
@@ -149,11 +150,12 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
                     (list, cells, previous)
                 })
                 .collect::<Vec<_>>();
+            let risk = assess_risk(&checked, config);
             let lists_time = started.elapsed();
             // DNS waits on the network, not the CPU: it overlaps the history's parsing.
             let domains =
                 domains::check_domains(unique_domains(&checked, &config.dns), &config.dns);
-            (checked, domains, lists_time)
+            (checked, domains, risk, lists_time)
         },
         || {
             let started = Instant::now();
@@ -176,6 +178,7 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
         history: &history,
         window,
         policy: &config.policy,
+        risk: &risk,
     };
     let lists: Vec<ListReport> = checked
         .into_par_iter()
@@ -336,6 +339,44 @@ fn previous_keys(scope: &ChangeScope, path: &Path, read: &ReadOptions, config: &
 }
 
 type Checked = (ListFile, Vec<CheckedCell>, Option<KeySet>);
+
+/// The risk stage: each distinct domain of a valid address judged once.
+fn assess_risk(checked: &[Checked], config: &Config) -> RiskReport {
+    let (knowledge, seen) = rayon::join(
+        || Knowledge::new(&config.risk),
+        || {
+            checked
+                .par_iter()
+                // A few big chunks: each chunk's set holds most of the domains again.
+                .flat_map(|(_, cells, _)| {
+                    let chunk = (cells.len() / (2 * rayon::current_num_threads())).max(65_536);
+                    cells.par_chunks(chunk)
+                })
+                .map(|chunk| {
+                    // Owned copies, side by side: a lookup compares with them, not with the
+                    // first address of each domain, wherever the list put it in memory.
+                    let mut seen: foldhash::HashSet<Box<str>> = foldhash::HashSet::default();
+                    for cell in chunk {
+                        if let syntax::Checked::Valid(address) = &cell.checked {
+                            let domain = address.domain();
+                            if !seen.contains(domain) {
+                                seen.insert(domain.into());
+                            }
+                        }
+                    }
+                    seen
+                })
+                .reduce(foldhash::HashSet::default, |mut a, b| {
+                    a.extend(b);
+                    a
+                })
+        },
+    );
+    risk::assess(
+        knowledge,
+        seen.iter().map(|domain| &**domain).collect::<Vec<_>>(),
+    )
+}
 
 /// Each domain of a valid address once, for the DNS stage (none when offline).
 fn unique_domains(checked: &[Checked], dns: &DnsOptions) -> Vec<String> {

@@ -18,6 +18,7 @@ use crate::bounces::classify::RuleSet;
 use crate::bounces::rules::{DEFAULT_RULES_NAME, Origin, ReasonTable, Rule};
 use crate::domains::DnsOptions;
 use crate::error::ConfigError;
+use crate::risk::{RiskFile, RiskOptions};
 use crate::syntax::SyntaxOptions;
 
 /// The default rules, embedded at build time.
@@ -119,6 +120,15 @@ pub struct FailOnFile {
     /// does not fail the build.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unknown: Option<bool>,
+    /// Fail on role accounts (info@, sales@): an error unless policy.severity.role_account is off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_account: Option<bool>,
+    /// Fail on addresses on disposable domains.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disposable_domain: Option<bool>,
+    /// Fail on typos of a big provider's domain (gmial.com).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub typo_domain: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -142,6 +152,15 @@ pub struct SeverityFile {
     /// A domain without MX that takes mail at its address record (implicit MX).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub implicit_mx: Option<Level>,
+    /// A role account (info@, sales@, kontakt@).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_account: Option<Level>,
+    /// An address on a disposable domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disposable_domain: Option<Level>,
+    /// A typo of a big provider's domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub typo_domain: Option<Level>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -162,6 +181,10 @@ pub struct PolicyFile {
     /// What a complaint in the history does to the address: suppress, warn or ignore.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub complaints: Option<ComplaintPolicy>,
+    /// Count the addresses a risk flag is reported for (role accounts, disposable and typo
+    /// domains) in the bounce rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risky_counts_as_bounce: Option<bool>,
 }
 
 /// A name server: an IP address, with a port when it is not 53 (`192.0.2.53:5353`, `[::1]:53`).
@@ -275,6 +298,8 @@ pub struct RulesFile {
     pub policy: Option<PolicyFile>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns: Option<DnsFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<RiskFile>,
     /// When false, only this file's rules are used, not the built-in ones.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_rules: Option<bool>,
@@ -306,6 +331,10 @@ pub struct Policy {
     pub fail_on_unknown: bool,
     pub unknown_counts_as_bounce: bool,
     pub complaints: ComplaintPolicy,
+    pub role_account: Level,
+    pub disposable_domain: Level,
+    pub typo_domain: Level,
+    pub risky_counts_as_bounce: bool,
 }
 
 /// Everything rules.yaml decides, after layering the user's file over the default.
@@ -317,6 +346,7 @@ pub struct Config {
     pub syntax: SyntaxOptions,
     pub policy: Policy,
     pub dns: DnsOptions,
+    pub risk: RiskOptions,
     pub rules: RuleSet,
     /// The user's file, when one was layered.
     pub user_file: Option<PathBuf>,
@@ -401,6 +431,17 @@ fn resolve(default: RulesFile, user: Option<(RulesFile, &Path)>) -> Result<Confi
 
     let effective = layer(default, user);
     let policy = resolve_policy(effective.policy.clone().unwrap_or_default());
+    let risk =
+        RiskOptions::from_file(effective.risk.clone().unwrap_or_default()).map_err(|message| {
+            ConfigError::Invalid {
+                file: user_path
+                    .as_ref()
+                    .map_or(DEFAULT_RULES_NAME.to_owned(), |p| p.display().to_string()),
+                line: 1,
+                column: 1,
+                message,
+            }
+        })?;
     let syntax = effective.syntax.clone().unwrap_or_default();
     let reasons = effective.reasons.clone().unwrap_or_default();
     let rule_set = RuleSet::new(rules, reasons).map_err(|error| ConfigError::Invalid {
@@ -422,6 +463,7 @@ fn resolve(default: RulesFile, user: Option<(RulesFile, &Path)>) -> Result<Confi
         },
         policy,
         dns: resolve_dns(effective.dns.clone().unwrap_or_default()),
+        risk,
         rules: rule_set,
         base_dir: user_path
             .as_deref()
@@ -505,6 +547,21 @@ fn resolve_policy(file: PolicyFile) -> Policy {
         fail_on_unknown: fail.unknown.unwrap_or(false),
         unknown_counts_as_bounce: file.unknown_counts_as_bounce.unwrap_or(false),
         complaints: file.complaints.unwrap_or(ComplaintPolicy::Warn),
+        role_account: advisory(fail.role_account, severity.role_account),
+        disposable_domain: advisory(fail.disposable_domain, severity.disposable_domain),
+        typo_domain: advisory(fail.typo_domain, severity.typo_domain),
+        risky_counts_as_bounce: file.risky_counts_as_bounce.unwrap_or(false),
+    }
+}
+
+/// An advisory's level: a warning; `fail_on` makes it an error, and `severity` sets it
+/// outright (`off` wins over `fail_on`).
+fn advisory(fail: Option<bool>, severity: Option<Level>) -> Level {
+    match (severity, fail) {
+        (Some(Level::Off), _) => Level::Off,
+        (_, Some(true)) => Level::Error,
+        (Some(level), _) => level,
+        (None, _) => Level::Warning,
     }
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bounces::history::{Evidence, HistoryRowProblem, format_day};
 use crate::domains::DomainVerdict;
+use crate::risk::RiskFlag;
 use crate::syntax::SyntaxError;
 use crate::table::InputProblem;
 
@@ -84,6 +85,9 @@ pub enum Reason {
         bouncing: usize,
         addresses: usize,
     },
+    /// A risk flag: an advisory about an address that takes mail (its `kind` is its code).
+    #[serde(untagged)]
+    Risk(RiskFlag),
 }
 
 impl Reason {
@@ -105,6 +109,7 @@ impl Reason {
             Reason::SenderBlocks { .. } => "sender-blocks",
             Reason::BounceRate { .. } => "bounce-rate",
             Reason::AddedBounceRate { .. } => "added-bounce-rate",
+            Reason::Risk(flag) => flag.code(),
         }
     }
 
@@ -129,7 +134,7 @@ impl Reason {
             Reason::BounceRate { .. } | Reason::AddedBounceRate { .. } => 4,
             Reason::SenderBlocks { .. } => 5,
             Reason::HistoryRow { .. } => 6,
-            Reason::Duplicate { .. } => 7,
+            Reason::Duplicate { .. } | Reason::Risk(_) => 7,
             Reason::Whitespace
             | Reason::EmptyCell
             | Reason::OtherEmailColumn { .. }
@@ -315,6 +320,7 @@ impl Finding {
                     plural(*addresses, "address")
                 )
             }
+            Reason::Risk(flag) => flag.message(address),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Cleaning lists: `bouncegate fix` removes the rows that must be suppressed from the list
-//! files, `check --write-clean DIR` writes cleaned copies, `--write-suppressions FILE` writes
-//! the addresses for a provider's suppression import.
+//! files (and, with `--apply-suggestions`, corrects the domains a `typo-domain` finding
+//! suggests), `check --write-clean DIR` writes cleaned copies, `--write-suppressions FILE`
+//! writes the addresses for a provider's suppression import.
 //!
 //! A fixed file keeps every other byte as it was (header, quoting, order, line ends, the
 //! trailing newline or its absence). The removed rows go to the suppression file first; then
@@ -18,6 +19,11 @@ use crate::lists::{self, ReadOptions};
 use crate::report::Report;
 use crate::write;
 pub use crate::write::{csv_safe, write_atomically};
+
+mod rewrite;
+
+use rewrite::rewrite_row;
+pub use rewrite::{NotRewritten, Rewrite, Rewritten, suggestions};
 
 /// What gets removed from the lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +123,28 @@ fn removals_of(finding: &Finding, scope: Scope) -> Vec<Removal> {
     }
 }
 
+/// What `fix` does to one list file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Edits {
+    pub removals: Vec<Removal>,
+    pub rewrites: Vec<Rewrite>,
+}
+
+/// Everything `fix` changes, per list: the rows to remove, and with `apply_suggestions` the
+/// domains to correct.
+pub fn plan(report: &Report, scope: Scope, apply_suggestions: bool) -> BTreeMap<PathBuf, Edits> {
+    let mut out: BTreeMap<PathBuf, Edits> = BTreeMap::new();
+    for (path, removals) in removals(report, scope) {
+        out.entry(path).or_default().removals = removals;
+    }
+    if apply_suggestions {
+        for (path, rewrites) in suggestions(report) {
+            out.entry(path).or_default().rewrites = rewrites;
+        }
+    }
+    out
+}
+
 /// One row of the suppression file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suppressed {
@@ -135,6 +163,8 @@ pub struct Cleaned {
     pub suppressed: Vec<Suppressed>,
     pub rows_before: usize,
     pub rows_kept: usize,
+    pub rewritten: Vec<Rewritten>,
+    pub not_rewritten: Vec<NotRewritten>,
 }
 
 /// The list without the removed rows, every other byte as it was.
@@ -145,19 +175,60 @@ pub fn clean(
     read: &ReadOptions,
     today: &str,
 ) -> Cleaned {
+    let edits = Edits {
+        removals: removals.to_vec(),
+        rewrites: Vec::new(),
+    };
+    edit(path, bytes, &edits, read, today)
+}
+
+/// The list without the removed rows and with the corrected domains, every other byte as it
+/// was.
+pub fn edit(path: &Path, bytes: &[u8], edits: &Edits, read: &ReadOptions, today: &str) -> Cleaned {
+    let removals = &edits.removals;
     let read = ReadOptions {
         spans: true,
         ..read.clone()
     };
     let list = lists::read_list_bytes(path, bytes, &read);
     let by_line: BTreeMap<u64, &Removal> = removals.iter().map(|r| (r.line, r)).collect();
+    let rewrites: BTreeMap<u64, &Rewrite> = edits.rewrites.iter().map(|r| (r.line, r)).collect();
     let mut out = Vec::with_capacity(bytes.len());
     let mut suppressed = Vec::new();
+    let (mut rewritten, mut not_rewritten) = (Vec::new(), Vec::new());
     let mut copied_to = 0;
     for (span, cell) in list.spans.iter().zip(&list.cells) {
+        let rewrite = rewrites.get(&span.line);
         let Some(removal) = by_line.get(&span.line) else {
+            if let Some(rewrite) = rewrite {
+                let row = &bytes[span.start..span.end];
+                match rewrite_row(row, cell.text.trim(), rewrite) {
+                    Ok((new_row, after)) => {
+                        out.extend_from_slice(&bytes[copied_to..span.start]);
+                        out.extend_from_slice(&new_row);
+                        copied_to = span.end;
+                        rewritten.push(Rewritten {
+                            line: span.line,
+                            before: cell.text.trim().to_owned(),
+                            after,
+                        });
+                    }
+                    Err(why) => not_rewritten.push(NotRewritten {
+                        line: span.line,
+                        address: cell.text.trim().to_owned(),
+                        why,
+                    }),
+                }
+            }
             continue;
         };
+        if rewrite.is_some() {
+            not_rewritten.push(NotRewritten {
+                line: span.line,
+                address: cell.text.trim().to_owned(),
+                why: "the row is removed",
+            });
+        }
         out.extend_from_slice(&bytes[copied_to..span.start]);
         copied_to = span.end;
         suppressed.push(Suppressed {
@@ -186,6 +257,8 @@ pub fn clean(
         rows_before,
         bytes: out,
         suppressed,
+        rewritten,
+        not_rewritten,
     }
 }
 
@@ -223,13 +296,15 @@ pub struct Fixed {
     pub rows_before: usize,
     pub rows_kept: usize,
     pub rows_moved: usize,
+    pub rewritten: Vec<Rewritten>,
+    pub not_rewritten: Vec<NotRewritten>,
 }
 
-/// Remove the rows from the list file: the suppression file gets them first, then the list
-/// is replaced.
+/// Remove the rows from the list file and correct the domains: the suppression file gets the
+/// removed rows first, then the list is replaced.
 pub fn fix_file(
     path: &Path,
-    removals: &[Removal],
+    edits: &Edits,
     read: &ReadOptions,
     suppressions: &Path,
     today: &str,
@@ -238,17 +313,23 @@ pub fn fix_file(
         path: path.to_path_buf(),
         source,
     })?;
-    let cleaned = clean(path, &bytes, removals, read, today);
-    append_suppressions(suppressions, &cleaned.suppressed)?;
-    write_atomically(path, &cleaned.bytes).map_err(|source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let cleaned = edit(path, &bytes, edits, read, today);
+    if !cleaned.suppressed.is_empty() {
+        append_suppressions(suppressions, &cleaned.suppressed)?;
+    }
+    if cleaned.bytes != bytes {
+        write_atomically(path, &cleaned.bytes).map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
     Ok(Fixed {
         path: path.to_path_buf(),
         rows_before: cleaned.rows_before,
         rows_kept: cleaned.rows_kept,
         rows_moved: cleaned.suppressed.len(),
+        rewritten: cleaned.rewritten,
+        not_rewritten: cleaned.not_rewritten,
     })
 }
 

@@ -2,7 +2,8 @@
 //! bounces and the projected bounce rate.
 //!
 //! The pipeline runs one way, one module per stage: [`lists`] (read the list files) ->
-//! [`syntax`] (check each address) -> [`domains`] (can the domain receive mail, over DNS) ->
+//! [`syntax`] (check each address) -> [`domains`] (can the domain receive mail, over DNS) and
+//! [`risk`] (role accounts, disposable domains, typos of big providers) ->
 //! [`bounces`] (read bounce histories and classify each bounce) -> [`gate`] (apply the
 //! policy) -> [`report`]. [`check`] runs them in order.
 
@@ -24,6 +25,7 @@ pub mod merge;
 pub mod precommit;
 pub mod progress;
 pub mod report;
+pub mod risk;
 pub mod shard;
 pub mod shown;
 pub mod syntax;

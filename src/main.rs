@@ -143,6 +143,10 @@ struct FixArgs {
     /// Also remove predicted hard bounces: bad syntax, domains that take no mail.
     #[arg(long)]
     include_predicted: bool,
+    /// Also correct each typo of a big provider's domain to the suggestion (typo-domain:
+    /// ann@gmial.com becomes ann@gmail.com), in place, and list each change.
+    #[arg(long)]
+    apply_suggestions: bool,
     /// The CSV the removed rows go to (address, reason, evidence, source, date).
     #[arg(long, value_name = "FILE", default_value = "suppressed.csv")]
     suppressions: PathBuf,
@@ -519,7 +523,7 @@ fn run_fix(args: Box<FixArgs>) -> Result<u8, Error> {
     let mut out = String::new();
     // The suppression file may sit among the lists; it is never a list to fix.
     let suppressions = std::fs::canonicalize(&args.suppressions).ok();
-    for (path, removals) in fix::removals(&report, scope) {
+    for (path, edits) in fix::plan(&report, scope, args.apply_suggestions) {
         if suppressions.is_some() && std::fs::canonicalize(&path).ok() == suppressions {
             out.push_str(&format!(
                 "{}: not fixed: it is the suppression file\n",
@@ -527,16 +531,8 @@ fn run_fix(args: Box<FixArgs>) -> Result<u8, Error> {
             ));
             continue;
         }
-        let fixed = fix::fix_file(&path, &removals, &options.read, &args.suppressions, &today)?;
-        out.push_str(&format!(
-            "{}: {} rows moved to {} (rows before {} = kept {} + moved {})\n",
-            shown::path(&fixed.path),
-            fixed.rows_moved,
-            shown::path(&args.suppressions),
-            fixed.rows_before,
-            fixed.rows_kept,
-            fixed.rows_moved
-        ));
+        let fixed = fix::fix_file(&path, &edits, &options.read, &args.suppressions, &today)?;
+        out.push_str(&fixed.lines(&args.suppressions));
     }
     for list in report
         .lists
@@ -549,7 +545,11 @@ fn run_fix(args: Box<FixArgs>) -> Result<u8, Error> {
         ));
     }
     if out.is_empty() {
-        out.push_str("bouncegate: nothing to remove\n");
+        out.push_str(if args.apply_suggestions {
+            "bouncegate: nothing to remove or correct\n"
+        } else {
+            "bouncegate: nothing to remove\n"
+        });
     }
     print_data(&out);
     Ok(

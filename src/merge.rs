@@ -428,6 +428,9 @@ fn add_stats(sum: &mut ListStats, part: &ListStats) {
     sum.historic_hard += part.historic_hard;
     sum.repeated_soft += part.repeated_soft;
     sum.complaints += part.complaints;
+    sum.role_account += part.role_account;
+    sum.disposable_domain += part.disposable_domain;
+    sum.typo_domain += part.typo_domain;
     sum.duplicates += part.duplicates;
     sum.sender_blocks += part.sender_blocks;
     for (code, count) in &part.domains {

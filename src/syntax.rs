@@ -81,7 +81,7 @@ impl Address {
     /// The domain in lowercased A-label form (or the bracketed literal).
     pub fn domain(&self) -> &str {
         // The domain has no @; a quoted local part may.
-        let at = self.normalized.rfind('@').unwrap_or_default();
+        let at = memchr::memrchr(b'@', self.normalized.as_bytes()).unwrap_or_default();
         &self.normalized[at + 1..]
     }
 }

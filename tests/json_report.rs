@@ -1,4 +1,4 @@
-//! The JSON report keeps the shape docs/report-schema.md documents (schema version 1).
+//! The JSON report keeps the shape docs/report-schema.md documents (schema version 2).
 
 mod support {
     pub mod bin;
@@ -63,15 +63,18 @@ fn the_json_report_has_the_documented_shape() {
             "bounce_rate",
             "bouncing",
             "complaints",
+            "disposable_domain",
             "duplicates",
             "errors",
             "historic_hard",
             "lists",
             "predicted_hard",
             "repeated_soft",
+            "role_account",
             "rows_checked",
             "rows_read",
             "rows_skipped",
+            "typo_domain",
             "warnings"
         ]
     );
@@ -115,16 +118,19 @@ fn the_json_report_has_the_documented_shape() {
             "bounce_rate",
             "bouncing",
             "complaints",
+            "disposable_domain",
             "domains",
             "duplicates",
             "historic_hard",
             "predicted_hard",
             "repeated_soft",
+            "role_account",
             "rows_checked",
             "rows_read",
             "rows_skipped",
             "sender_blocks",
-            "skipped"
+            "skipped",
+            "typo_domain"
         ]
     );
     for finding in list["findings"].as_array().unwrap() {

@@ -48,12 +48,22 @@ aonly    IN A   93.184.216.36
 /// Lists, a history and a rules file in `dir`, from `seed`.
 fn world(dir: &Path, seed: u64, bad_row: bool) {
     let mut random = Seeded(seed);
-    let pool: Vec<String> = (0..120)
+    let mut pool: Vec<String> = (0..120)
         .map(|n| {
             let domain = DOMAINS[n % DOMAINS.len()];
             format!("user{n}@{domain}")
         })
         .collect();
+    // Risk flags: role accounts, a typo of a provider, a disposable domain.
+    pool.extend(
+        [
+            "info@ok.shardzone.net",
+            "sales@also.shardzone.net",
+            "ann@gmial.com",
+            "bob@mailinator.com",
+        ]
+        .map(str::to_owned),
+    );
     std::fs::create_dir_all(dir.join("lists")).unwrap();
     let lists = 2 + random.below(4);
     for l in 0..lists {

@@ -17,7 +17,10 @@ use crate::config::{ComplaintPolicy, Level, Policy};
 use crate::domains::{DomainReport, DomainVerdict};
 use crate::finding::{Finding, Reason, Severity};
 use crate::lists::{ListFile, SkipReason};
+use crate::risk::RiskReport;
 use crate::syntax::{Checked, CheckedCell};
+
+mod risk;
 
 /// What a list is measured by, for the summary and JSON.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -35,6 +38,11 @@ pub struct ListStats {
     pub repeated_soft: usize,
     /// Unique addresses with a complaint in the history (not bounces: not in the rate).
     pub complaints: usize,
+    /// Unique addresses with each risk flag reported (not bounces, unless
+    /// `policy.risky_counts_as_bounce`).
+    pub role_account: usize,
+    pub disposable_domain: usize,
+    pub typo_domain: usize,
     pub duplicates: usize,
     pub sender_blocks: u32,
     /// Unique addresses by domain verdict (`mx`, `domain-not-found`, ...), when DNS ran.
@@ -113,15 +121,17 @@ struct JudgedRow<'a> {
     /// The domain's verdict, when DNS ran and the syntax is valid.
     domain: Option<&'a DomainVerdict>,
     sender_blocks: u32,
+    risk: Option<Box<risk::RowRisk<'a>>>,
 }
 
-fn judge_row<'a>(
-    cell: CheckedCell,
-    domains: &'a DomainReport,
-    history: &History,
-    window: Option<Window>,
-    policy: &Policy,
-) -> JudgedRow<'a> {
+fn judge_row<'a>(cell: CheckedCell, context: &Context<'a>) -> JudgedRow<'a> {
+    let Context {
+        domains,
+        history,
+        window,
+        policy,
+        risk,
+    } = *context;
     let (key, display, error) = match cell.checked {
         Checked::Valid(address) => {
             let (key, display) = address.into_key_and_display();
@@ -133,10 +143,13 @@ fn judge_row<'a>(
         Some(_) => None,
         None => history.by_address.get(&*key),
     };
-    let domain = match error {
+    // `local@domain`, split once (a quoted local part may hold an @).
+    let parts = match error {
         Some(_) => None,
-        None => domains.get(domain_of(&key)),
+        None => memchr::memrchr(b'@', key.as_bytes()).map(|at| (&key[..at], &key[at + 1..])),
     };
+    let domain = parts.and_then(|(_, domain)| domains.get(domain));
+    let risk = parts.and_then(|(local, domain)| risk::of(local, domain, risk));
     // Bad syntax first; then the history, which is evidence (and what `fix` removes, DNS or
     // not); the domain's verdict counts for the rows the history says nothing about
     // (grouped per domain in phase 2).
@@ -156,6 +169,7 @@ fn judge_row<'a>(
         verdict,
         domain,
         sender_blocks: past.map_or(0, |past| past.sender_blocks),
+        risk,
     }
 }
 
@@ -289,6 +303,8 @@ pub struct Context<'a> {
     pub history: &'a History,
     pub window: Option<Window>,
     pub policy: &'a Policy,
+    /// The risk flags' lookups (role names, flagged domains).
+    pub risk: &'a RiskReport,
 }
 
 /// Judge one list. `previous` holds the keys the list had at the base revision of
@@ -300,10 +316,7 @@ pub fn judge(
     context: &Context<'_>,
 ) -> ListReport {
     let Context {
-        domains,
-        history,
-        window,
-        policy,
+        domains, policy, ..
     } = *context;
     let file: Arc<Path> = Arc::from(list.path.as_path());
     let mut findings = Vec::new();
@@ -371,7 +384,7 @@ pub fn judge(
     let rows: Vec<JudgedRow> = cells
         .into_par_iter()
         .with_min_len(4096)
-        .map(|cell| judge_row(cell, domains, history, window, policy))
+        .map(|cell| judge_row(cell, context))
         .collect();
 
     // Phase 2, in file order: duplicates, findings, and unique counts.
@@ -455,6 +468,23 @@ pub fn judge(
                 }
             }
             groups.add(domain_of(&row.key), verdict, row.line, is_new, shown);
+        }
+        if let Some(row_risk) = &row.risk {
+            for (severity, flag) in risk::flags(row_risk, domain_of(&row.key), policy) {
+                if is_new {
+                    risk::count(&flag, &mut stats);
+                    if policy.risky_counts_as_bounce {
+                        bouncing.insert(row.key.clone());
+                        row_bounces = true;
+                    }
+                }
+                findings.push(finding(
+                    row.line,
+                    severity,
+                    Some(shown()),
+                    Reason::Risk(flag),
+                ));
+            }
         }
         if is_new && previous.is_some_and(|previous| !previous.contains(&row.key)) {
             added.addresses += 1;

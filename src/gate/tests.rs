@@ -28,6 +28,8 @@ struct Scene {
     window: Option<Window>,
     policy: Policy,
     previous: Option<KeySet>,
+    /// None by default: the tests of risk flags set it.
+    risk: crate::risk::RiskReport,
 }
 
 impl Scene {
@@ -41,6 +43,7 @@ impl Scene {
             window: None,
             policy: default_policy(),
             previous: None,
+            risk: crate::risk::RiskReport::default(),
         }
     }
 
@@ -96,6 +99,7 @@ impl Scene {
             history: &self.history,
             window: self.window,
             policy: &self.policy,
+            risk: &self.risk,
         };
         let checked = check_cells(cells, SyntaxOptions::default());
         judge(&list, checked, self.previous.as_ref(), &context)

@@ -42,6 +42,10 @@ pub struct Totals {
     pub historic_hard: usize,
     pub repeated_soft: usize,
     pub complaints: usize,
+    /// Addresses with each risk flag reported, summed over the lists.
+    pub role_account: usize,
+    pub disposable_domain: usize,
+    pub typo_domain: usize,
     pub duplicates: usize,
     pub bouncing: usize,
     pub bounce_rate: f64,
@@ -229,6 +233,9 @@ impl Report {
             totals.historic_hard += s.historic_hard;
             totals.repeated_soft += s.repeated_soft;
             totals.complaints += s.complaints;
+            totals.role_account += s.role_account;
+            totals.disposable_domain += s.disposable_domain;
+            totals.typo_domain += s.typo_domain;
             totals.duplicates += s.duplicates;
         }
         (totals.addresses, totals.bouncing) = unique_across(&lists);
@@ -286,13 +293,14 @@ impl Report {
         let t = &self.totals;
         let (rate, limit) = percents_apart(t.bounce_rate, self.policy.max_bounce_rate);
         format!(
-            "lists {}, addresses {}, predicted hard {}, historic hard {}, repeated soft {}{}; bounce rate {rate} (limit {limit}); errors {}, warnings {}",
+            "lists {}, addresses {}, predicted hard {}, historic hard {}, repeated soft {}{}{}; bounce rate {rate} (limit {limit}); errors {}, warnings {}",
             t.lists,
             t.addresses,
             t.predicted_hard,
             t.historic_hard,
             t.repeated_soft,
             complaints(t.complaints),
+            risk_counts([t.role_account, t.disposable_domain, t.typo_domain]),
             t.errors,
             t.warnings
         )
@@ -407,6 +415,17 @@ fn complaints(count: usize) -> String {
     } else {
         format!(", complaints {count}")
     }
+}
+
+/// `, role accounts 2, typo domains 1`: the risk flags' counts that are not 0.
+pub(crate) fn risk_counts(counts: [usize; 3]) -> String {
+    let names = ["role accounts", "disposable domains", "typo domains"];
+    names
+        .iter()
+        .zip(counts)
+        .filter(|(_, count)| *count > 0)
+        .map(|(name, count)| format!(", {name} {count}"))
+        .collect()
 }
 
 /// Unique addresses, and unique bouncing ones, across all lists: an address on two lists
@@ -539,7 +558,7 @@ fn write_list_summary(out: &mut String, list: &ListReport, policy: &Policy, pain
     };
     let _ = writeln!(
         out,
-        "{}: {verdict}: addresses {}, predicted hard {}, historic hard {}, repeated soft {}{}, duplicates {}; bounce rate {} (limit {})",
+        "{}: {verdict}: addresses {}, predicted hard {}, historic hard {}, repeated soft {}{}, duplicates {}{}; bounce rate {} (limit {})",
         paint.bold(&visible(&list.path.display().to_string())),
         s.addresses,
         s.predicted_hard,
@@ -547,6 +566,7 @@ fn write_list_summary(out: &mut String, list: &ListReport, policy: &Policy, pain
         s.repeated_soft,
         complaints(s.complaints),
         s.duplicates,
+        risk_counts([s.role_account, s.disposable_domain, s.typo_domain]),
         percent(s.bounce_rate),
         percent(policy.max_bounce_rate),
     );

@@ -259,6 +259,10 @@ fn describe(reason: &Reason) -> (String, String, String) {
             "The addresses this change adds to the list (--changed-since), judged on their own, bounce at a rate over max_bounce_rate: a bad import, even if the whole list stays under it.".to_owned(),
             "Remove the bouncing addresses the change adds (the other results name them), or check where the import came from.",
         ),
+        Reason::Risk(flag) => {
+            let (short, full, help) = flag.describe();
+            (short.to_owned(), full.to_owned(), help)
+        }
     };
     (short, full, help.to_owned())
 }

@@ -136,6 +136,43 @@ pub(super) fn list_row(list: &ListReport, report: &Report) -> String {
     )
 }
 
+/// The risk flags per list, when any list has one (the lists with none are left out).
+fn risk_table(out: &mut String, report: &Report) {
+    let flagged: Vec<&ListReport> = report
+        .lists
+        .iter()
+        .filter(|l| l.stats.role_account + l.stats.disposable_domain + l.stats.typo_domain > 0)
+        .collect();
+    if flagged.is_empty() {
+        return;
+    }
+    out.push_str("### Risk flags (advisories)\n\n");
+    out.push_str(
+        "| List | Role accounts | Disposable domains | Typo domains |\n|---|--:|--:|--:|\n",
+    );
+    let start = out.len();
+    for (shown, list) in flagged.iter().enumerate() {
+        let s = &list.stats;
+        let row = format!(
+            "| {} | {} | {} | {} |\n",
+            md(&repo_path(&list.path)),
+            s.role_account,
+            s.disposable_domain,
+            s.typo_domain
+        );
+        if out.len() - start + row.len() > LIST_TABLE_BUDGET {
+            let _ = writeln!(
+                out,
+                "\n{} more lists are not shown here.",
+                flagged.len() - shown
+            );
+            break;
+        }
+        out.push_str(&row);
+    }
+    out.push('\n');
+}
+
 /// Markdown for `$GITHUB_STEP_SUMMARY`, with `file:line` links when `GITHUB_SERVER_URL`,
 /// `GITHUB_REPOSITORY` and `GITHUB_SHA` are set. See [`step_summary_with`].
 pub fn step_summary(report: &Report) -> String {
@@ -192,6 +229,7 @@ pub fn step_summary_with(report: &Report, links: Option<&Links>) -> String {
             out.push_str(&row);
         }
         out.push('\n');
+        risk_table(&mut out, report);
     }
 
     let findings = ordered(report);

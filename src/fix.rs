@@ -154,14 +154,14 @@ pub fn clean(
     let mut out = Vec::with_capacity(bytes.len());
     let mut suppressed = Vec::new();
     let mut copied_to = 0;
-    for (span, cell) in list.spans.iter().zip(&list.cells) {
+    for (span, (_, text)) in list.spans.iter().zip(list.cells.iter()) {
         let Some(removal) = by_line.get(&span.line) else {
             continue;
         };
         out.extend_from_slice(&bytes[copied_to..span.start]);
         copied_to = span.end;
         suppressed.push(Suppressed {
-            address: cell.text.trim().to_owned(),
+            address: text.trim().to_owned(),
             reason: removal.reason.to_owned(),
             evidence: removal.evidence.clone(),
             source: format!("{}:{}", path.display(), span.line),

@@ -8,7 +8,7 @@ use super::*;
 use crate::bounces::history::Evidence;
 use crate::bounces::reason::Reason as BounceReason;
 use crate::domains::DomainCheck;
-use crate::lists::{Cell, Skip};
+use crate::lists::{Cells, Skip};
 use crate::syntax::{SyntaxOptions, check_cells};
 use crate::table::InputProblem;
 
@@ -75,17 +75,14 @@ impl Scene {
     }
 
     fn judge_texts(&self, texts: &[String]) -> ListReport {
-        let cells: Vec<Cell> = texts
+        let cells: Cells = texts
             .iter()
             .enumerate()
-            .map(|(index, text)| Cell {
-                line: index as u64 + 1,
-                text: text.as_str().into(),
-            })
+            .map(|(index, text)| (index as u64 + 1, text.as_str()))
             .collect();
         let list = ListFile {
             path: PathBuf::from("list.csv"),
-            cells: Vec::new(),
+            cells: Cells::default(),
             skips: self.skips.clone(),
             spans: Vec::new(),
             file_problem: None,

@@ -9,7 +9,7 @@ use std::fmt;
 
 use rayon::prelude::*;
 
-use crate::lists::Cell;
+use crate::lists::Cells;
 
 mod ascii;
 mod error;
@@ -123,13 +123,16 @@ pub struct CheckedCell {
     pub checked: Checked,
 }
 
-/// Check every cell of a list on all cores, keeping the file's order.
-pub fn check_cells(cells: Vec<Cell>, options: SyntaxOptions) -> Vec<CheckedCell> {
+/// Check every cell of a list on all cores, keeping the file's order. The cells, and the
+/// file's bytes they stand in, are let go here.
+pub fn check_cells(cells: Cells, options: SyntaxOptions) -> Vec<CheckedCell> {
     cells
-        .into_par_iter()
+        .as_slice()
+        .par_iter()
         .with_min_len(1024)
-        .map(|cell| {
-            let trimmed = cell.text.trim();
+        .map(|&cell| {
+            let text = cells.text(cell);
+            let trimmed = text.trim();
             let checked = match check_address(trimmed, options) {
                 Ok(address) => Checked::Valid(address),
                 Err(error) => Checked::Invalid {
@@ -139,7 +142,7 @@ pub fn check_cells(cells: Vec<Cell>, options: SyntaxOptions) -> Vec<CheckedCell>
             };
             CheckedCell {
                 line: cell.line,
-                padded: trimmed.len() != cell.text.len(),
+                padded: trimmed.len() != text.len(),
                 checked,
             }
         })

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::bounces::history::{AddressHistory, History};
+use crate::bounces::history::{AddressHistory, Evidence, History};
 use crate::config::{ComplaintPolicy, Level, Policy};
 use crate::domains::{DomainReport, DomainVerdict};
 use crate::finding::{Finding, Reason, Severity};
@@ -218,12 +218,12 @@ fn history_verdict(
         return Some((
             error_if(policy.fail_on_historic_hard),
             Reason::HistoricHard {
-                evidence: evidence.clone(),
+                evidence: Evidence::clone(evidence),
             },
         ));
     }
     let complaint = || {
-        let evidence = past.complained_by.clone()?;
+        let evidence = past.complained_by.as_deref()?.clone();
         let severity = match policy.complaints {
             ComplaintPolicy::Suppress => Severity::Error,
             ComplaintPolicy::Warn => Severity::Warning,

@@ -133,7 +133,7 @@ fn evidence(reason: BounceReason, time: Option<i64>) -> Evidence {
 
 fn hard() -> AddressHistory {
     AddressHistory {
-        suppressed_by: Some(evidence(BounceReason::UserUnknown, Some(86_400))),
+        suppressed_by: Some(Box::new(evidence(BounceReason::UserUnknown, Some(86_400)))),
         ..AddressHistory::default()
     }
 }
@@ -515,7 +515,7 @@ fn the_rate_of_an_empty_list_is_zero() {
 
 fn complained() -> AddressHistory {
     AddressHistory {
-        complained_by: Some(evidence(BounceReason::Feedback, Some(86_400))),
+        complained_by: Some(Box::new(evidence(BounceReason::Feedback, Some(86_400)))),
         ..AddressHistory::default()
     }
 }

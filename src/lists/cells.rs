@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::table::FileBytes;
+
 /// Where a cell's text stands: `start << 25 | quoted << 24 | len` (a field is at most a
 /// record, 64 KiB; a file at most 512 GB). Sixteen bytes a cell, with the line.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -52,7 +54,7 @@ impl fmt::Debug for Cell {
 #[derive(Debug, Clone, Default)]
 pub struct Cells {
     /// The file's bytes; cells count from `base` (past a BOM).
-    bytes: Vec<u8>,
+    bytes: FileBytes,
     base: usize,
     /// Quoted fields, unquoted, one after another.
     unquoted: Vec<u8>,
@@ -74,7 +76,7 @@ impl Cells {
 
     /// A cell's text, untrimmed (the reader checked it is UTF-8).
     pub fn text(&self, cell: Cell) -> &str {
-        let (bytes, start) = if cell.quoted() {
+        let (bytes, start): (&[u8], usize) = if cell.quoted() {
             (&self.unquoted, cell.start())
         } else {
             (&self.bytes, self.base + cell.start())
@@ -88,7 +90,7 @@ impl Cells {
     }
 
     /// The cells read in parts (the chunks of one file), over the file's bytes.
-    pub(super) fn from_parts(bytes: Vec<u8>, base: usize, parts: &mut [CellPart]) -> Cells {
+    pub(super) fn from_parts(bytes: FileBytes, base: usize, parts: &mut [CellPart]) -> Cells {
         let mut cells = Vec::with_capacity(parts.iter().map(|part| part.cells.len()).sum());
         let mut unquoted = Vec::new();
         for part in parts {
@@ -119,7 +121,7 @@ impl<'a> FromIterator<(u64, &'a str)> for Cells {
         for (line, text) in texts {
             part.push_unquoted(line, text.as_bytes());
         }
-        Cells::from_parts(Vec::new(), 0, &mut [part])
+        Cells::from_parts(FileBytes::default(), 0, &mut [part])
     }
 }
 
@@ -131,6 +133,13 @@ pub(super) struct CellPart {
 }
 
 impl CellPart {
+    pub(super) fn with_capacity(cells: usize) -> CellPart {
+        CellPart {
+            cells: Vec::with_capacity(cells),
+            unquoted: Vec::new(),
+        }
+    }
+
     /// A cell whose text is `len` bytes at `start` of the file (past the BOM).
     pub(super) fn push_span(&mut self, line: u64, start: usize, len: usize) {
         self.cells.push(Cell::new(line, start, len, false));

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use super::cells::{CellPart, Cells};
 use super::{EMAIL_HEADERS, ListFile, ReadOptions, RowSpan, Skip, SkipReason, find_header};
-use crate::table::{self, InputProblem, Position, Record, Scanner};
+use crate::table::{self, FileBytes, InputProblem, Position, Record, Scanner};
 
 /// What one chunk of a file read.
 #[derive(Default)]
@@ -21,9 +21,20 @@ struct Part {
     unterminated: Option<(u64, InputProblem)>,
 }
 
+impl Part {
+    /// Room for a cell (and a span, when asked for) on each line.
+    fn with_room(lines: usize, options: &ReadOptions) -> Part {
+        Part {
+            cells: CellPart::with_capacity(lines),
+            spans: Vec::with_capacity(if options.spans { lines } else { 0 }),
+            ..Part::default()
+        }
+    }
+}
+
 /// Read one list file.
 pub fn read_list(path: &Path, options: &ReadOptions) -> ListFile {
-    match std::fs::read(path) {
+    match std::fs::File::open(path).and_then(|file| table::read_rest(file, Vec::new())) {
         Ok(bytes) => read_owned(path, bytes, options),
         Err(error) => {
             let detail = if path.is_dir() {
@@ -41,17 +52,17 @@ pub fn read_list(path: &Path, options: &ReadOptions) -> ListFile {
 /// Read a list from bytes already in memory (the file at another git revision, say); `path`
 /// names it and decides its format.
 pub fn read_list_bytes(path: &Path, bytes: &[u8], options: &ReadOptions) -> ListFile {
-    read_owned(path, bytes.to_vec(), options)
+    read_owned(path, FileBytes::Read(bytes.to_vec()), options)
 }
 
-fn read_owned(path: &Path, bytes: Vec<u8>, options: &ReadOptions) -> ListFile {
+fn read_owned(path: &Path, bytes: FileBytes, options: &ReadOptions) -> ListFile {
     read_chunked(path, bytes, options, table::CHUNK_BYTES)
 }
 
 /// Read a list, a chunk of about `chunk_bytes` on each core at a time.
 pub(super) fn read_chunked(
     path: &Path,
-    bytes: Vec<u8>,
+    bytes: FileBytes,
     options: &ReadOptions,
     chunk_bytes: usize,
 ) -> ListFile {
@@ -98,7 +109,7 @@ pub(super) fn read_chunked(
     // The cells keep the bytes they stand in: the file's, or the copy with LF line ends.
     let (bytes, base) = match decoded {
         std::borrow::Cow::Borrowed(_) => (bytes, offset),
-        std::borrow::Cow::Owned(converted) => (converted, 0),
+        std::borrow::Cow::Owned(converted) => (FileBytes::Read(converted), 0),
     };
     let mut cell_parts: Vec<CellPart> = parts.into_iter().map(|part| part.cells).collect();
     list.cells = Cells::from_parts(bytes, base, &mut cell_parts);
@@ -112,9 +123,13 @@ fn read_plain(bytes: &[u8], options: &ReadOptions, chunk_bytes: usize) -> Vec<Pa
     let chunks = table::line_chunks(bytes, start, chunk_bytes);
     chunks
         .par_iter()
-        .map(|&(from, end)| {
-            let mut part = Part::default();
-            let (mut start, mut line) = (from.offset, from.line);
+        .map(|chunk| {
+            let mut part = Part::with_room(chunk.lines, options);
+            let Position {
+                offset: mut start,
+                mut line,
+            } = chunk.start;
+            let end = chunk.end;
             // The body's last line, even an empty one, starts before the end of the bytes.
             while start < end {
                 let newline = memchr::memchr(b'\n', &body[start..]);
@@ -213,7 +228,7 @@ fn read_delimited(
         delimiter,
         stopped,
         chunk_bytes,
-        Part::default,
+        |lines| Part::with_room(lines, options),
         |part, record| match record {
             Ok(record) => take_cell(&record, column, expected, options, part),
             // Not a row of its own: the last row swallowed the rest of the file.

@@ -144,7 +144,12 @@ fn chunked(name: &str, data: &[u8], chunk_bytes: usize) -> ListFile {
         column: None,
         spans: true,
     };
-    read::read_chunked(Path::new(name), data.to_vec(), &options, chunk_bytes)
+    read::read_chunked(
+        Path::new(name),
+        table::FileBytes::Read(data.to_vec()),
+        &options,
+        chunk_bytes,
+    )
 }
 
 /// Read in chunks as small as a byte (every line start a chunk start), a list reads as it

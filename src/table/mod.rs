@@ -8,11 +8,13 @@ use std::ops::ControlFlow;
 
 use serde::Serialize;
 
+mod bytes;
 mod parallel;
 mod record;
 mod scan;
 
-pub use parallel::{CHUNK_BYTES, line_chunks, par_for_each_record};
+pub use bytes::{FileBytes, read_rest};
+pub use parallel::{CHUNK_BYTES, Chunk, line_chunks, par_for_each_record};
 pub use record::Record;
 pub use scan::{Position, Scanner, Stopped};
 

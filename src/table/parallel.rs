@@ -16,7 +16,8 @@ use super::{InputProblem, Record, unterminated_quote};
 pub const CHUNK_BYTES: usize = 2 * 1024 * 1024;
 
 /// Visit every record of `bytes` from where a scan stopped on, on all cores, each chunk into a
-/// part of its own (made by `new_part`); the parts come back in file order, so that taken one
+/// part of its own (made by `new_part`, given how many lines the chunk holds, for the room to
+/// make); the parts come back in file order, so that taken one
 /// after the other they hold what a serial scan visits, in its order. An unterminated quote at
 /// the end goes to the last part.
 pub fn par_for_each_record<P: Send>(
@@ -24,13 +25,13 @@ pub fn par_for_each_record<P: Send>(
     delimiter: u8,
     from: Stopped,
     chunk_bytes: usize,
-    new_part: impl Fn() -> P + Sync,
+    new_part: impl Fn(usize) -> P + Sync,
     visit: impl Fn(&mut P, Result<Record<'_>, (u64, InputProblem)>) + Sync,
 ) -> Vec<P> {
     let chunks = line_chunks(bytes, from.at, chunk_bytes);
-    let scan = |at: Position, end: usize| {
-        let mut part = new_part();
-        let stopped = Scanner::new(delimiter).scan(bytes, at, end, |record| {
+    let scan = |at: Position, chunk: &Chunk| {
+        let mut part = new_part(chunk.lines);
+        let stopped = Scanner::new(delimiter).scan(bytes, at, chunk.end, |record| {
             visit(&mut part, record);
             std::ops::ControlFlow::Continue(())
         });
@@ -38,17 +39,17 @@ pub fn par_for_each_record<P: Send>(
     };
     let scanned: Vec<_> = chunks
         .par_iter()
-        .map(|&(start, end)| scan(start, end))
+        .map(|chunk| scan(chunk.start, chunk))
         .collect();
 
     let mut parts = Vec::with_capacity(scanned.len());
     let mut at = from.at;
     let mut last = from.last;
-    for (&(start, end), (part, stopped)) in chunks.iter().zip(scanned) {
-        let (part, stopped) = if at.offset == start.offset {
+    for (chunk, (part, stopped)) in chunks.iter().zip(scanned) {
+        let (part, stopped) = if at.offset == chunk.start.offset {
             (part, stopped)
         } else {
-            scan(at, end)
+            scan(at, chunk)
         };
         at = stopped.at;
         last = stopped.last.or(last);
@@ -60,9 +61,18 @@ pub fn par_for_each_record<P: Send>(
     parts
 }
 
-/// Chunks of about `chunk_bytes` from `from` on, each starting at a line start: where each
-/// starts (with its line, from counting newlines on all cores) and where it ends.
-pub fn line_chunks(bytes: &[u8], from: Position, chunk_bytes: usize) -> Vec<(Position, usize)> {
+/// A piece of a file that starts at a line start.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk {
+    pub start: Position,
+    pub end: usize,
+    /// The lines that start in it.
+    pub lines: usize,
+}
+
+/// Chunks of about `chunk_bytes` from `from` on, each starting at a line start, with their
+/// lines counted on all cores.
+pub fn line_chunks(bytes: &[u8], from: Position, chunk_bytes: usize) -> Vec<Chunk> {
     let mut starts = vec![from.offset];
     let mut next = from.offset.saturating_add(chunk_bytes.max(1));
     while next < bytes.len() {
@@ -77,21 +87,22 @@ pub fn line_chunks(bytes: &[u8], from: Position, chunk_bytes: usize) -> Vec<(Pos
         next = start.saturating_add(chunk_bytes.max(1));
     }
     let end = |k: usize| starts.get(k + 1).copied().unwrap_or(bytes.len());
-    let newlines: Vec<u64> = (0..starts.len())
+    let newlines: Vec<usize> = (0..starts.len())
         .into_par_iter()
-        .map(|k| memchr::memchr_iter(b'\n', &bytes[starts[k].min(end(k))..end(k)]).count() as u64)
+        .map(|k| memchr::memchr_iter(b'\n', &bytes[starts[k].min(end(k))..end(k)]).count())
         .collect();
     let mut line = from.line;
     let mut chunks = Vec::with_capacity(starts.len());
     for (k, count) in newlines.into_iter().enumerate() {
-        chunks.push((
-            Position {
+        chunks.push(Chunk {
+            start: Position {
                 offset: starts[k],
                 line,
             },
-            end(k),
-        ));
-        line += count;
+            end: end(k),
+            lines: count + 1,
+        });
+        line += count as u64;
     }
     chunks
 }

@@ -186,7 +186,7 @@ fn parallel(bytes: &[u8], delimiter: u8, chunk_bytes: usize) -> Vec<Seen> {
         delimiter,
         start,
         chunk_bytes,
-        Vec::new,
+        Vec::with_capacity,
         |part, record| {
             part.push(seen(record));
         },

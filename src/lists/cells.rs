@@ -7,7 +7,8 @@ use std::fmt;
 use crate::table::FileBytes;
 
 /// Where a cell's text stands: `start << 25 | quoted << 24 | len` (a field is at most a
-/// record, 64 KiB; a file at most 512 GB). Sixteen bytes a cell, with the line.
+/// record, 64 KiB; a file at most 512 GB; a quoted field's text is in its part). Sixteen
+/// bytes a cell, with the line.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Cell {
     pub line: u64,
@@ -56,61 +57,47 @@ pub struct Cells {
     /// The file's bytes; cells count from `base` (past a BOM).
     bytes: FileBytes,
     base: usize,
-    /// Quoted fields, unquoted, one after another.
-    unquoted: Vec<u8>,
-    cells: Vec<Cell>,
+    /// As the chunks of the file were read: put together, they would be one more copy.
+    parts: Vec<CellPart>,
 }
 
 impl Cells {
     pub fn len(&self) -> usize {
-        self.cells.len()
+        self.parts.iter().map(|part| part.cells.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
+        self.parts.iter().all(|part| part.cells.is_empty())
     }
 
-    pub fn as_slice(&self) -> &[Cell] {
-        &self.cells
+    /// The cells, a part (a chunk of the file) at a time, in file order.
+    pub fn parts(&self) -> &[CellPart] {
+        &self.parts
     }
 
-    /// A cell's text, untrimmed (the reader checked it is UTF-8).
-    pub fn text(&self, cell: Cell) -> &str {
-        let (bytes, start): (&[u8], usize) = if cell.quoted() {
-            (&self.unquoted, cell.start())
+    /// The text of a cell of `part`, untrimmed (the reader checked it is UTF-8).
+    pub fn text<'a>(&'a self, part: &'a CellPart, cell: Cell) -> &'a str {
+        let (start, len) = (cell.start(), cell.len());
+        let bytes = if cell.quoted() {
+            &part.unquoted[start..start + len]
         } else {
-            (&self.bytes, self.base + cell.start())
+            &self.bytes[self.base + start..self.base + start + len]
         };
-        std::str::from_utf8(&bytes[start..start + cell.len()]).unwrap_or_default()
+        std::str::from_utf8(bytes).unwrap_or_default()
     }
 
     /// Each cell's line and text, in file order.
     pub fn iter(&self) -> impl Iterator<Item = (u64, &str)> {
-        self.cells.iter().map(|&cell| (cell.line, self.text(cell)))
+        self.parts.iter().flat_map(move |part| {
+            part.cells
+                .iter()
+                .map(move |&cell| (cell.line, self.text(part, cell)))
+        })
     }
 
     /// The cells read in parts (the chunks of one file), over the file's bytes.
-    pub(super) fn from_parts(bytes: FileBytes, base: usize, parts: &mut [CellPart]) -> Cells {
-        let mut cells = Vec::with_capacity(parts.iter().map(|part| part.cells.len()).sum());
-        let mut unquoted = Vec::new();
-        for part in parts {
-            let shift = unquoted.len();
-            cells.extend(part.cells.iter().map(|&cell| {
-                if cell.quoted() {
-                    Cell::new(cell.line, cell.start() + shift, cell.len(), true)
-                } else {
-                    cell
-                }
-            }));
-            unquoted.append(&mut part.unquoted);
-            part.cells = Vec::new();
-        }
-        Cells {
-            bytes,
-            base,
-            unquoted,
-            cells,
-        }
+    pub(super) fn from_parts(bytes: FileBytes, base: usize, parts: Vec<CellPart>) -> Cells {
+        Cells { bytes, base, parts }
     }
 }
 
@@ -121,18 +108,22 @@ impl<'a> FromIterator<(u64, &'a str)> for Cells {
         for (line, text) in texts {
             part.push_unquoted(line, text.as_bytes());
         }
-        Cells::from_parts(FileBytes::default(), 0, &mut [part])
+        Cells::from_parts(FileBytes::default(), 0, vec![part])
     }
 }
 
-/// The cells of one chunk of a file, as it is read.
-#[derive(Default)]
-pub(super) struct CellPart {
+/// The cells of one chunk of a file, with the text of its quoted fields.
+#[derive(Debug, Clone, Default)]
+pub struct CellPart {
     cells: Vec<Cell>,
     unquoted: Vec<u8>,
 }
 
 impl CellPart {
+    pub fn cells(&self) -> &[Cell] {
+        &self.cells
+    }
+
     pub(super) fn with_capacity(cells: usize) -> CellPart {
         CellPart {
             cells: Vec::with_capacity(cells),

@@ -15,7 +15,7 @@ use crate::walk::{self, Walked};
 mod cells;
 mod read;
 
-pub use cells::{Cell, Cells};
+pub use cells::{Cell, CellPart, Cells};
 pub use read::{read_list, read_list_bytes};
 
 /// Header names that hold the address, in order of preference, compared after lowercasing and

@@ -111,8 +111,8 @@ pub(super) fn read_chunked(
         std::borrow::Cow::Borrowed(_) => (bytes, offset),
         std::borrow::Cow::Owned(converted) => (FileBytes::Read(converted), 0),
     };
-    let mut cell_parts: Vec<CellPart> = parts.into_iter().map(|part| part.cells).collect();
-    list.cells = Cells::from_parts(bytes, base, &mut cell_parts);
+    let cell_parts = parts.into_iter().map(|part| part.cells).collect();
+    list.cells = Cells::from_parts(bytes, base, cell_parts);
     list
 }
 

@@ -66,12 +66,9 @@ pub(super) fn check(text: &str, options: SyntaxOptions) -> Option<Address> {
     let folded = (upper_local && !options.case_sensitive_local).then(|| {
         let mut folded = normalized.clone();
         folded[..at].make_ascii_lowercase();
-        folded.into_boxed_str()
+        folded
     });
-    Some(Address {
-        normalized: normalized.into_boxed_str(),
-        folded,
-    })
+    Some(Address::new(normalized, folded))
 }
 
 /// A dot-atom: atext with single dots inside. Whether it has an upper-case letter.

@@ -50,12 +50,9 @@ pub(super) fn check(text: &str, options: SyntaxOptions) -> Result<Address, Synta
     let folded = if options.case_sensitive_local || !local.chars().any(char::is_uppercase) {
         None
     } else {
-        Some(format!("{}@{domain}", local.to_lowercase()).into_boxed_str())
+        Some(format!("{}@{domain}", local.to_lowercase()))
     };
-    Ok(Address {
-        normalized: normalized.into_boxed_str(),
-        folded,
-    })
+    Ok(Address::new(normalized, folded))
 }
 
 /// Control and format characters (zero-width, bidi controls, BOM), private use, unassigned

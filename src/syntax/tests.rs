@@ -392,3 +392,23 @@ fn the_ascii_fast_path_agrees_with_the_full_check_on_generated_addresses() {
     // The generator reaches both paths.
     assert!(fast > 1_000, "{fast}");
 }
+
+/// A million checked cells wait in memory for the gate: they stay at 40 bytes each (the
+/// address and its key share one allocation).
+#[test]
+fn a_checked_cell_stays_small() {
+    assert!(
+        size_of::<CheckedCell>() <= 40,
+        "{}",
+        size_of::<CheckedCell>()
+    );
+    let address = check_address("Ann.Lee@Mail.DE", SyntaxOptions::default()).unwrap();
+    assert_eq!(address.to_string(), "Ann.Lee@mail.de");
+    assert_eq!(address.domain(), "mail.de");
+    assert_eq!(
+        address.into_key_and_display(),
+        ("ann.lee@mail.de".into(), Some("Ann.Lee@mail.de".into()))
+    );
+    let plain = check_address("ann@mail.de", SyntaxOptions::default()).unwrap();
+    assert_eq!(plain.into_key_and_display(), ("ann@mail.de".into(), None));
+}

@@ -110,10 +110,13 @@ fn at_scale() {
             .args(["check", "list.csv", "--format", "json", "--nameserver"])
             .arg(server.addr.to_string())
             .current_dir(dir.path());
-        let (wall, rss, code) = measure::run_measured(command);
-        assert_eq!(code, 1, "1% of the domains are NXDOMAIN: the gate fails");
-        walls.push(wall);
-        peak = peak.max(rss);
+        let run = measure::run_measured(command);
+        assert_eq!(
+            run.code, 1,
+            "1% of the domains are NXDOMAIN: the gate fails"
+        );
+        walls.push(run.wall);
+        peak = peak.max(run.max_rss);
     }
     walls.sort_by(f64::total_cmp);
     println!(

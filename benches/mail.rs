@@ -86,7 +86,7 @@ fn generate(path: &Path, mails: usize) -> std::io::Result<u64> {
 }
 
 /// `history import` of the mbox into a fresh history CSV.
-fn run_once(dir: &Path, mbox: &str) -> (f64, i64, i32) {
+fn run_once(dir: &Path, mbox: &str) -> measure::Run {
     let out = dir.join("history.csv");
     let _ = std::fs::remove_file(&out);
     let mut command = Command::new(env!("CARGO_BIN_EXE_bouncegate"));
@@ -118,10 +118,10 @@ fn main() {
         let mut walls = Vec::new();
         let mut peak = 0;
         for _ in 0..RUNS {
-            let (wall, rss, code) = run_once(dir, name);
-            assert_eq!(code, 0, "history import reads the mbox");
-            walls.push(wall);
-            peak = peak.max(rss);
+            let run = run_once(dir, name);
+            assert_eq!(run.code, 0, "history import reads the mbox");
+            walls.push(run.wall);
+            peak = peak.max(run.max_rss);
         }
         walls.sort_by(f64::total_cmp);
         let median = walls[RUNS / 2];

@@ -197,25 +197,25 @@ pub fn edit(path: &Path, bytes: &[u8], edits: &Edits, read: &ReadOptions, today:
     let mut suppressed = Vec::new();
     let (mut rewritten, mut not_rewritten) = (Vec::new(), Vec::new());
     let mut copied_to = 0;
-    for (span, cell) in list.spans.iter().zip(&list.cells) {
+    for (span, (_, text)) in list.spans.iter().zip(list.cells.iter()) {
         let rewrite = rewrites.get(&span.line);
         let Some(removal) = by_line.get(&span.line) else {
             if let Some(rewrite) = rewrite {
                 let row = &bytes[span.start..span.end];
-                match rewrite_row(row, cell.text.trim(), rewrite) {
+                match rewrite_row(row, text.trim(), rewrite) {
                     Ok((new_row, after)) => {
                         out.extend_from_slice(&bytes[copied_to..span.start]);
                         out.extend_from_slice(&new_row);
                         copied_to = span.end;
                         rewritten.push(Rewritten {
                             line: span.line,
-                            before: cell.text.trim().to_owned(),
+                            before: text.trim().to_owned(),
                             after,
                         });
                     }
                     Err(why) => not_rewritten.push(NotRewritten {
                         line: span.line,
-                        address: cell.text.trim().to_owned(),
+                        address: text.trim().to_owned(),
                         why,
                     }),
                 }
@@ -225,14 +225,14 @@ pub fn edit(path: &Path, bytes: &[u8], edits: &Edits, read: &ReadOptions, today:
         if rewrite.is_some() {
             not_rewritten.push(NotRewritten {
                 line: span.line,
-                address: cell.text.trim().to_owned(),
+                address: text.trim().to_owned(),
                 why: "the row is removed",
             });
         }
         out.extend_from_slice(&bytes[copied_to..span.start]);
         copied_to = span.end;
         suppressed.push(Suppressed {
-            address: cell.text.trim().to_owned(),
+            address: text.trim().to_owned(),
             reason: removal.reason.to_owned(),
             evidence: removal.evidence.clone(),
             source: format!("{}:{}", path.display(), span.line),

@@ -138,7 +138,7 @@ pub fn import(
 
 /// The history CSV row of an event (every event `history import` reads keeps its evidence).
 fn row_of(event: history::Event) -> Option<Vec<String>> {
-    let evidence = event.evidence?;
+    let evidence = *event.evidence?;
     let mut row = vec![
         event.address,
         evidence.time.map(rfc3339).unwrap_or_default(),

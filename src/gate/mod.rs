@@ -238,12 +238,12 @@ fn history_verdict(
         return Some((
             error_if(policy.fail_on_historic_hard),
             Reason::HistoricHard {
-                evidence: Box::new(evidence.clone()),
+                evidence: evidence.clone(),
             },
         ));
     }
     let complaint = || {
-        let evidence = past.complained_by.clone()?;
+        let evidence = past.complained_by.as_deref()?.clone();
         let severity = match policy.complaints {
             ComplaintPolicy::Suppress => Severity::Error,
             ComplaintPolicy::Warn => Severity::Warning,

@@ -74,7 +74,7 @@ mod tests {
     use crate::domains::DomainReport;
     use crate::finding::Reason;
     use crate::gate::{Context, ListReport, judge};
-    use crate::lists::{Cell, ListFile};
+    use crate::lists::{Cells, ListFile};
     use crate::risk::{Knowledge, RiskOptions, assess};
     use crate::syntax::{SyntaxOptions, check_cells};
 
@@ -84,13 +84,10 @@ mod tests {
     fn judge_rows(rows: &[&str], adjust: impl FnOnce(&mut Policy)) -> ListReport {
         let mut policy = crate::config::load(None).unwrap().policy;
         adjust(&mut policy);
-        let cells = rows
+        let cells: Cells = rows
             .iter()
             .enumerate()
-            .map(|(i, text)| Cell {
-                line: i as u64 + 1,
-                text: (*text).into(),
-            })
+            .map(|(i, text)| (i as u64 + 1, *text))
             .collect();
         let checked = check_cells(cells, SyntaxOptions::default());
         let domains: Vec<&str> = rows
@@ -101,7 +98,7 @@ mod tests {
         let risk = assess(Knowledge::new(&RiskOptions::default()), domains);
         let list = ListFile {
             path: PathBuf::from("list.csv"),
-            cells: Vec::new(),
+            cells: Cells::default(),
             skips: Vec::new(),
             spans: Vec::new(),
             file_problem: None,

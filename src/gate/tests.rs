@@ -8,7 +8,7 @@ use super::*;
 use crate::bounces::history::Evidence;
 use crate::bounces::reason::Reason as BounceReason;
 use crate::domains::DomainCheck;
-use crate::lists::{Cell, Skip};
+use crate::lists::{Cells, Skip};
 use crate::syntax::{SyntaxOptions, check_cells};
 use crate::table::InputProblem;
 
@@ -78,17 +78,14 @@ impl Scene {
     }
 
     fn judge_texts(&self, texts: &[String]) -> ListReport {
-        let cells: Vec<Cell> = texts
+        let cells: Cells = texts
             .iter()
             .enumerate()
-            .map(|(index, text)| Cell {
-                line: index as u64 + 1,
-                text: text.as_str().into(),
-            })
+            .map(|(index, text)| (index as u64 + 1, text.as_str()))
             .collect();
         let list = ListFile {
             path: PathBuf::from("list.csv"),
-            cells: Vec::new(),
+            cells: Cells::default(),
             skips: self.skips.clone(),
             spans: Vec::new(),
             file_problem: None,
@@ -140,7 +137,7 @@ fn evidence(reason: BounceReason, time: Option<i64>) -> Evidence {
 
 fn hard() -> AddressHistory {
     AddressHistory {
-        suppressed_by: Some(evidence(BounceReason::UserUnknown, Some(86_400))),
+        suppressed_by: Some(Box::new(evidence(BounceReason::UserUnknown, Some(86_400)))),
         ..AddressHistory::default()
     }
 }
@@ -522,7 +519,7 @@ fn the_rate_of_an_empty_list_is_zero() {
 
 fn complained() -> AddressHistory {
     AddressHistory {
-        complained_by: Some(evidence(BounceReason::Feedback, Some(86_400))),
+        complained_by: Some(Box::new(evidence(BounceReason::Feedback, Some(86_400)))),
         ..AddressHistory::default()
     }
 }

@@ -16,7 +16,7 @@ use crate::bounces::classify::RuleSet;
 use crate::bounces::codes::ReplyCode;
 use crate::bounces::import::{self, ImportOptions, Imported, Source};
 use crate::bounces::rules::Action;
-use crate::table::InputProblem;
+use crate::table::{self, InputProblem};
 
 /// How much of a file is read to tell an mbox, which is streamed, from the rest, which is
 /// read whole.
@@ -42,7 +42,8 @@ pub struct FileSummary {
     pub auto_replies: usize,
 }
 
-/// Read one history file of any known format, keeping its events.
+/// Read one history file of any known format, keeping its events (`check` adds them up as
+/// they come instead, see [`super::load`]).
 pub fn read_file(path: &Path, rules: &RuleSet, options: HistoryOptions) -> FileRead {
     let mut events = Vec::new();
     let summary = read_file_each(path, rules, options, &mut |event| events.push(event));
@@ -91,9 +92,10 @@ fn read_into(path: &Path, rules: &RuleSet, options: HistoryOptions, out: &mut Ou
         }
         return;
     }
-    if let Err(error) = handle.read_to_end(&mut bytes) {
-        return unreadable(out, error);
-    }
+    let bytes = match table::read_rest(handle, bytes) {
+        Ok(bytes) => bytes,
+        Err(error) => return unreadable(out, error),
+    };
     // A generic history CSV is read as one, even when a provider's export would also fit
     // its header or a cell quotes a mail log line; the providers' formats come next.
     let detected = match options.format {

@@ -16,6 +16,9 @@ use crate::bounces::time::{self, TimeRead};
 use crate::lists::find_header;
 use crate::table::{self, InputProblem, Record};
 
+/// Rows read, then classified on all cores, at a time.
+const CLASSIFY_BATCH: usize = 16 * 1024;
+
 const ADDRESS_HEADERS: &[&str] = &["email", "emailaddress", "recipient", "address", "to"];
 const TIME_HEADERS: &[&str] = &[
     "timestamp",
@@ -142,9 +145,9 @@ pub(super) fn read(bytes: &[u8], rules: &RuleSet, options: HistoryOptions, out: 
         Err(problem) => return out.whole_file(problem),
     };
 
-    // Rows are gathered first, then classified in parallel: the rules are the costly part.
-    let mut rows: Vec<RowCells> = Vec::new();
-    let mut problems = Vec::new();
+    // Rows are gathered a batch at a time, each batch classified in parallel (the rules are
+    // the costly part) and its events handed on before the next is read.
+    let mut rows: Vec<RowCells> = Vec::with_capacity(CLASSIFY_BATCH);
     let mut columns: Option<Columns> = None;
     let mut file_problem = None;
     let mut rows_read = 0;
@@ -158,7 +161,7 @@ pub(super) fn read(bytes: &[u8], rules: &RuleSet, options: HistoryOptions, out: 
                 // An unclosed quote is not a row of its own: the last row swallowed the rest.
                 let whole_file = problem == InputProblem::UnterminatedQuote;
                 rows_read += usize::from(!whole_file);
-                problems.push(HistoryProblem {
+                out.problems.push(HistoryProblem {
                     file: file.clone(),
                     line,
                     problem: HistoryRowProblem::BadInput { problem },
@@ -176,7 +179,7 @@ pub(super) fn read(bytes: &[u8], rules: &RuleSet, options: HistoryOptions, out: 
         };
         rows_read += 1;
         if record.len() != columns.count {
-            problems.push(HistoryProblem {
+            out.problems.push(HistoryProblem {
                 file: file.clone(),
                 line: record.line,
                 problem: HistoryRowProblem::BadInput {
@@ -190,6 +193,10 @@ pub(super) fn read(bytes: &[u8], rules: &RuleSet, options: HistoryOptions, out: 
             return;
         }
         rows.push(RowCells::new(&record, columns));
+        if rows.len() == CLASSIFY_BATCH {
+            classify(&rows, rules, options, out);
+            rows.clear();
+        }
     });
     if let Some(problem) = file_problem {
         return out.whole_file(problem);
@@ -198,6 +205,13 @@ pub(super) fn read(bytes: &[u8], rules: &RuleSet, options: HistoryOptions, out: 
         return out.whole_file(InputProblem::EmptyFile);
     }
 
+    classify(&rows, rules, options, out);
+    out.rows += rows_read;
+}
+
+/// Classify rows on all cores and hand their events on, in order.
+fn classify(rows: &[RowCells], rules: &RuleSet, options: HistoryOptions, out: &mut Outcome<'_>) {
+    let file = &out.file;
     let results: Vec<Result<Event, HistoryProblem>> = rows
         .par_iter()
         .map(|row| {
@@ -209,8 +223,6 @@ pub(super) fn read(bytes: &[u8], rules: &RuleSet, options: HistoryOptions, out: 
             })
         })
         .collect();
-    out.rows += rows_read;
-    out.problems.extend(problems);
     out.take(results);
 }
 

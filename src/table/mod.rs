@@ -4,9 +4,19 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::ControlFlow;
 
-use csv::{ByteRecord, ReaderBuilder};
 use serde::{Deserialize, Serialize};
+
+mod bytes;
+mod parallel;
+mod record;
+mod scan;
+
+pub use bytes::{FileBytes, read_rest};
+pub use parallel::{CHUNK_BYTES, Chunk, line_chunks, par_for_each_record};
+pub use record::Record;
+pub use scan::{Position, Scanner, Stopped};
 
 /// A record longer than this is not a list row but a broken file (a lost quote, a binary blob).
 pub const MAX_RECORD_BYTES: usize = 64 * 1024;
@@ -117,44 +127,6 @@ fn quote_list(items: &[String]) -> String {
         .join(", ")
 }
 
-/// One record of a delimited file, with the line where each field starts.
-pub struct Record<'a> {
-    record: &'a ByteRecord,
-    /// 1-based line of the record's first byte.
-    pub line: u64,
-    /// The record's bytes in the input, its line terminator included.
-    pub span: (usize, usize),
-}
-
-impl Record<'_> {
-    pub fn len(&self) -> usize {
-        self.record.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.record.is_empty()
-    }
-
-    /// The field as text (the whole record was checked to be UTF-8).
-    pub fn field(&self, index: usize) -> Option<&str> {
-        self.record
-            .get(index)
-            .map(|bytes| std::str::from_utf8(bytes).unwrap_or_default())
-    }
-
-    /// The true line of a field: quoted newlines in earlier fields push it down.
-    pub fn line_of_field(&self, index: usize) -> u64 {
-        let earlier: usize = (0..index.min(self.record.len()))
-            .map(|i| memchr::memchr_iter(b'\n', &self.record[i]).count())
-            .sum();
-        self.line + earlier as u64
-    }
-
-    pub fn fields(&self) -> impl Iterator<Item = &str> {
-        (0..self.len()).map(|i| self.field(i).unwrap_or_default())
-    }
-}
-
 /// Strip a UTF-8 BOM; reject UTF-16 and empty files up front. A file whose lines end in a
 /// bare CR (classic Mac) gets LF line ends, so that rows and line numbers come out right.
 pub fn decode_prelude(bytes: &[u8]) -> Result<Cow<'_, [u8]>, InputProblem> {
@@ -237,152 +209,27 @@ pub fn for_each_record(
     delimiter: u8,
     mut visit: impl FnMut(Result<Record<'_>, (u64, InputProblem)>),
 ) {
-    let mut reader = ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(bytes);
-    let mut record = ByteRecord::new();
-    let mut last: Option<(u64, usize)> = None;
-    // The csv reader's own line count lags behind CRLF and blank lines, so lines are counted
-    // here from byte offsets: (offset, line at that offset).
-    let mut cursor = (0usize, 1u64);
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            // Reading from a slice fails only on I/O, which a slice never does; treat it as
-            // the end of the data rather than looping.
-            Err(_) => break,
-        }
-        let mut end = (reader.position().byte() as usize).min(bytes.len());
-        // The reader stops after the CR of a CRLF; the LF belongs to this record too.
-        if end > 0 && bytes[end - 1] == b'\r' && bytes.get(end) == Some(&b'\n') {
-            end += 1;
-        }
-        let mut start = record.position().map_or(cursor.0, |p| p.byte() as usize);
-        // The reported start may sit on the previous line's terminator or on skipped blank
-        // lines; a record itself never starts with a line break.
-        while start < end && matches!(bytes[start], b'\r' | b'\n') {
-            start += 1;
-        }
-        let line = cursor.1 + memchr::memchr_iter(b'\n', &bytes[cursor.0..start]).count() as u64;
-        cursor = (start, line);
-        last = Some((line, start));
-        match check_raw(&bytes[start..end], line) {
-            Ok(()) => visit(Ok(Record {
-                record: &record,
-                line,
-                span: (start, end),
-            })),
-            Err(problem) => visit(Err(problem)),
-        }
+    let start = Position { offset: 0, line: 1 };
+    let stopped = Scanner::new(delimiter).scan(bytes, start, usize::MAX, |record| {
+        visit(record);
+        ControlFlow::Continue(())
+    });
+    if let Some(problem) = unterminated_quote(bytes, stopped.last) {
+        visit(Err(problem));
     }
-    // csv reads an unclosed quote to the end of the file without complaint, so the last
-    // record swallows every line after it. A last record that spans lines with an odd number
-    // of quotes is that; a stray quote inside one line (`5" floppy`) is not.
-    if let Some((line, start)) = last {
-        let tail = &bytes[start..];
-        let body = tail.trim_ascii_end();
-        let quotes = memchr::memchr_iter(b'"', tail).count();
-        if quotes % 2 == 1 && memchr::memchr(b'\n', body).is_some() {
-            visit(Err((line, InputProblem::UnterminatedQuote)));
-        }
-    }
+}
+
+/// csv reads an unclosed quote to the end of the file without complaint, so the last record
+/// swallows every line after it. A last record (line, start) that spans lines with an odd
+/// number of quotes is that; a stray quote inside one line (`5" floppy`) is not.
+pub fn unterminated_quote(bytes: &[u8], last: Option<(u64, usize)>) -> Option<(u64, InputProblem)> {
+    let (line, start) = last?;
+    let tail = &bytes[start..];
+    let body = tail.trim_ascii_end();
+    let quotes = memchr::memchr_iter(b'"', tail).count();
+    (quotes % 2 == 1 && memchr::memchr(b'\n', body).is_some())
+        .then_some((line, InputProblem::UnterminatedQuote))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn lines_of_first_field(data: &str) -> Vec<(u64, String)> {
-        let mut out = Vec::new();
-        for_each_record(data.as_bytes(), b',', |record| {
-            let record = record.unwrap();
-            let last = record.len() - 1;
-            out.push((
-                record.line_of_field(last),
-                record.field(last).unwrap().to_owned(),
-            ));
-        });
-        out
-    }
-
-    #[test]
-    fn line_numbers_survive_crlf_and_quoted_newlines() {
-        let data =
-            "name,email\r\n\"Ann\r\nSmith\",ann@x.de\r\n\r\nbob,bob@x.de\r\n\"a\nb\nc\",\"c@x.de\"";
-        assert_eq!(
-            lines_of_first_field(data),
-            vec![
-                (1, "email".to_owned()),
-                (3, "ann@x.de".to_owned()),
-                (5, "bob@x.de".to_owned()),
-                (8, "c@x.de".to_owned()),
-            ]
-        );
-    }
-
-    #[test]
-    fn sniffs_the_delimiter_outside_quotes() {
-        assert_eq!(sniff_delimiter(b"email;name\na;b"), b';');
-        assert_eq!(sniff_delimiter(b"\"a,b,c\";d;e\n"), b';');
-        assert_eq!(sniff_delimiter(b"email\tname"), b'\t');
-        assert_eq!(sniff_delimiter(b"email|name|x"), b'|');
-        assert_eq!(sniff_delimiter(b"email\n"), b',');
-    }
-
-    #[test]
-    fn reports_bad_bytes_with_their_line_and_column() {
-        let mut problems = Vec::new();
-        for_each_record(b"email\nann@x.de\nb\xE9b@x.de\nc\0@x.de\n", b',', |r| {
-            if let Err(problem) = r {
-                problems.push(problem);
-            }
-        });
-        assert_eq!(
-            problems,
-            vec![
-                (
-                    3,
-                    InputProblem::NotUtf8 {
-                        byte: 0xE9,
-                        column: 2
-                    }
-                ),
-                (4, InputProblem::NulByte { column: 2 }),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_stray_quote_inside_one_line_is_data() {
-        let mut problems = Vec::new();
-        for_each_record(b"email,item\na@x.de,5\" floppy\n", b',', |r| {
-            if let Err(problem) = r {
-                problems.push(problem);
-            }
-        });
-        assert_eq!(problems, vec![]);
-    }
-
-    #[test]
-    fn an_unclosed_quote_is_reported() {
-        let mut problems = Vec::new();
-        for_each_record(b"email,name\na@x.de,\"Ann\nb@x.de,Bob\n", b',', |r| {
-            if let Err(problem) = r {
-                problems.push(problem);
-            }
-        });
-        assert_eq!(problems, vec![(2, InputProblem::UnterminatedQuote)]);
-    }
-
-    #[test]
-    fn prelude_strips_bom_and_rejects_empty_and_utf16() {
-        assert_eq!(&*decode_prelude(b"\xEF\xBB\xBFemail").unwrap(), b"email");
-        assert_eq!(&*decode_prelude(b"a\rb\r").unwrap(), b"a\nb\n");
-        assert_eq!(&*decode_prelude(b"a\r\nb").unwrap(), b"a\r\nb");
-        assert_eq!(decode_prelude(b" \n\r\n"), Err(InputProblem::EmptyFile));
-        assert_eq!(decode_prelude(b"\xFF\xFEe\0"), Err(InputProblem::Utf16));
-    }
-}
+mod tests;

@@ -1,0 +1,138 @@
+use super::*;
+
+#[test]
+fn a_directory_walk_takes_history_files_and_maildir_mails() {
+    for (path, taken) in [
+        ("bounces/history.csv", true),
+        ("bounces/mail.log.1", true),
+        ("bounces/returned.eml", true),
+        ("Maildir/cur/1733390000.M1P2.mx:2,S", true),
+        ("Maildir/new/1733390001.M2P2.mx", true),
+        ("Maildir/tmp/1733390002.M3P2.mx", false),
+        ("bounces/README", false),
+        ("bounces/.hidden.csv", false),
+        ("bounces/old.csv.gz", false),
+    ] {
+        assert_eq!(is_history_file(Path::new(path)), taken, "{path}");
+    }
+}
+
+fn evidence(time: i64) -> Evidence {
+    Evidence {
+        file: Arc::from(Path::new("h.csv")),
+        line: 1,
+        time: Some(time),
+        reply: Some(452),
+        enhanced: None,
+        text: String::new(),
+        reason: Reason::MailboxFull,
+        rule: None,
+        source: None,
+        source_verdict: None,
+        already_suppressed: false,
+        command: None,
+        trace: None,
+    }
+}
+
+#[test]
+fn soft_days_are_distinct_and_inside_the_window() {
+    let day = 86_400;
+    let history = AddressHistory {
+        soft: [100, 100, 101, 10, 190, 191]
+            .iter()
+            .map(|d| (*d, evidence(d * day)))
+            .collect(),
+        ..AddressHistory::default()
+    };
+    // Window (100, 190]: days 101 and 190; day 100 is one day too old, 191 is after the anchor.
+    assert_eq!(history.soft_days_within(190, 90).len(), 2);
+    // Window (10, 100]: day 100 twice counts once, plus nothing else.
+    assert_eq!(history.soft_days_within(100, 90).len(), 1);
+}
+
+/// An event on `key` at `time` (or undated), told apart by its line.
+fn event(key: &str, line: u64, time: Option<i64>, action: Action, complaint: bool) -> Event {
+    let mut evidence = evidence(0);
+    evidence.time = time;
+    evidence.line = line;
+    Event {
+        key: key.to_owned(),
+        address: key.to_owned(),
+        action,
+        sender_block: line.is_multiple_of(2),
+        complaint,
+        time,
+        line,
+        warning: None,
+        evidence: Some(Box::new(evidence)),
+    }
+}
+
+fn sums(history: &History) -> String {
+    let mut entries: Vec<_> = history.by_address.iter().collect();
+    entries.sort_by_key(|(key, _)| key.as_str());
+    format!("{:?} {entries:?}", history.newest)
+}
+
+/// Files added up apart and merged in order give what one pass over all their events in
+/// that order gives: the earliest suppression and complaint (the first of equals, undated
+/// last), every soft bounce in order, sender blocks summed.
+#[test]
+fn merged_files_add_up_as_one_pass_does() {
+    use Action::{Count, Ignore, Suppress};
+    let files = [
+        vec![
+            event("a@x.de", 1, Some(300), Suppress, false),
+            event("a@x.de", 2, Some(50), Count, true),
+            event("a@x.de", 3, Some(86_400), Count, false),
+            event("b@x.de", 4, None, Suppress, false),
+            event("c@x.de", 5, Some(10), Ignore, false),
+        ],
+        vec![
+            event("a@x.de", 6, None, Suppress, false),
+            event("a@x.de", 7, Some(100), Suppress, false),
+            event("a@x.de", 8, Some(50), Count, true),
+            event("a@x.de", 9, Some(2 * 86_400), Count, false),
+            event("b@x.de", 10, Some(5), Suppress, false),
+            event("d@x.de", 12, Some(400), Count, false),
+        ],
+        vec![
+            event("a@x.de", 14, Some(100), Suppress, false),
+            event("b@x.de", 16, None, Count, false),
+            event("c@x.de", 18, Some(9), Suppress, false),
+        ],
+    ];
+    let latest = 1_000_000;
+    let mut one_pass = History::default();
+    for event in files.iter().flatten() {
+        add_event(&mut one_pass, clone(event), latest);
+    }
+    let mut merged = History::default();
+    for file in &files {
+        let mut sums = History::default();
+        for event in file {
+            add_event(&mut sums, clone(event), latest);
+        }
+        merge(&mut merged, sums);
+    }
+    assert_eq!(sums(&merged), sums(&one_pass));
+    // The earliest suppression of a@x.de is the first of the two at 100 (line 7).
+    let a = &merged.by_address["a@x.de"];
+    assert_eq!(a.suppressed_by.as_ref().map(|e| e.line), Some(7));
+    assert_eq!(a.complained_by.as_ref().map(|e| e.line), Some(2));
+    assert_eq!(
+        a.soft.iter().map(|(_, e)| e.line).collect::<Vec<_>>(),
+        [3, 9]
+    );
+}
+
+fn clone(event: &Event) -> Event {
+    Event {
+        key: event.key.clone(),
+        address: event.address.clone(),
+        warning: None,
+        evidence: event.evidence.clone(),
+        ..*event
+    }
+}

@@ -1,0 +1,145 @@
+//! The address cells of one list. Each is a line and a place in the file's bytes, which the
+//! cells keep: reading a million rows allocates nothing per row. A quoted field, whose text
+//! is not a slice of the file (`"a""b"` is `a"b`), is kept unquoted beside them.
+
+use std::fmt;
+
+use crate::table::FileBytes;
+
+/// Where a cell's text stands: `start << 25 | quoted << 24 | len` (a field is at most a
+/// record, 64 KiB; a file at most 512 GB; a quoted field's text is in its part). Sixteen
+/// bytes a cell, with the line.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Cell {
+    pub line: u64,
+    at: u64,
+}
+
+const LEN_BITS: u32 = 24;
+const QUOTED: u64 = 1 << LEN_BITS;
+
+impl Cell {
+    fn new(line: u64, start: usize, len: usize, quoted: bool) -> Cell {
+        debug_assert!(len < 1 << LEN_BITS && start < 1 << (63 - LEN_BITS));
+        Cell {
+            line,
+            at: (start as u64) << (LEN_BITS + 1) | u64::from(quoted) << LEN_BITS | len as u64,
+        }
+    }
+
+    fn start(self) -> usize {
+        (self.at >> (LEN_BITS + 1)) as usize
+    }
+
+    fn len(self) -> usize {
+        (self.at & (QUOTED - 1)) as usize
+    }
+
+    fn quoted(self) -> bool {
+        self.at & QUOTED != 0
+    }
+}
+
+impl fmt::Debug for Cell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cell")
+            .field("line", &self.line)
+            .field("start", &self.start())
+            .field("len", &self.len())
+            .field("quoted", &self.quoted())
+            .finish()
+    }
+}
+
+/// The cells of a list, in file order, with the bytes their text stands in.
+#[derive(Debug, Clone, Default)]
+pub struct Cells {
+    /// The file's bytes; cells count from `base` (past a BOM).
+    bytes: FileBytes,
+    base: usize,
+    /// As the chunks of the file were read: put together, they would be one more copy.
+    parts: Vec<CellPart>,
+}
+
+impl Cells {
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(|part| part.cells.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parts.iter().all(|part| part.cells.is_empty())
+    }
+
+    /// The cells, a part (a chunk of the file) at a time, in file order.
+    pub fn parts(&self) -> &[CellPart] {
+        &self.parts
+    }
+
+    /// The text of a cell of `part`, untrimmed (the reader checked it is UTF-8).
+    pub fn text<'a>(&'a self, part: &'a CellPart, cell: Cell) -> &'a str {
+        let (start, len) = (cell.start(), cell.len());
+        let bytes = if cell.quoted() {
+            &part.unquoted[start..start + len]
+        } else {
+            &self.bytes[self.base + start..self.base + start + len]
+        };
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+
+    /// Each cell's line and text, in file order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &str)> {
+        self.parts.iter().flat_map(move |part| {
+            part.cells
+                .iter()
+                .map(move |&cell| (cell.line, self.text(part, cell)))
+        })
+    }
+
+    /// The cells read in parts (the chunks of one file), over the file's bytes.
+    pub(super) fn from_parts(bytes: FileBytes, base: usize, parts: Vec<CellPart>) -> Cells {
+        Cells { bytes, base, parts }
+    }
+}
+
+/// Cells from texts (tests, and lists made in memory).
+impl<'a> FromIterator<(u64, &'a str)> for Cells {
+    fn from_iter<I: IntoIterator<Item = (u64, &'a str)>>(texts: I) -> Cells {
+        let mut part = CellPart::default();
+        for (line, text) in texts {
+            part.push_unquoted(line, text.as_bytes());
+        }
+        Cells::from_parts(FileBytes::default(), 0, vec![part])
+    }
+}
+
+/// The cells of one chunk of a file, with the text of its quoted fields.
+#[derive(Debug, Clone, Default)]
+pub struct CellPart {
+    cells: Vec<Cell>,
+    unquoted: Vec<u8>,
+}
+
+impl CellPart {
+    pub fn cells(&self) -> &[Cell] {
+        &self.cells
+    }
+
+    pub(super) fn with_capacity(cells: usize) -> CellPart {
+        CellPart {
+            cells: Vec::with_capacity(cells),
+            unquoted: Vec::new(),
+        }
+    }
+
+    /// A cell whose text is `len` bytes at `start` of the file (past the BOM).
+    pub(super) fn push_span(&mut self, line: u64, start: usize, len: usize) {
+        self.cells.push(Cell::new(line, start, len, false));
+    }
+
+    /// A cell whose text is not a slice of the file.
+    pub(super) fn push_unquoted(&mut self, line: u64, text: &[u8]) {
+        self.cells
+            .push(Cell::new(line, self.unquoted.len(), text.len(), true));
+        self.unquoted.extend_from_slice(text);
+    }
+}

@@ -1,0 +1,67 @@
+//! A file's bytes for the readers: read into memory, or, from a few megabytes on, mapped.
+//! Mapping copies nothing and needs no fresh memory: the pages are the file system's cache,
+//! which on a virtual machine saves more than the copy (each fresh page is zeroed first).
+
+use std::fmt;
+use std::io::Read as _;
+use std::ops::Deref;
+
+/// Files from this size on are mapped rather than read.
+const MAP_FROM_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A file's bytes.
+pub enum FileBytes {
+    Read(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl Deref for FileBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Read(bytes) => bytes,
+            FileBytes::Mapped(map) => map,
+        }
+    }
+}
+
+impl Default for FileBytes {
+    fn default() -> FileBytes {
+        FileBytes::Read(Vec::new())
+    }
+}
+
+impl Clone for FileBytes {
+    fn clone(&self) -> FileBytes {
+        FileBytes::Read(self.to_vec())
+    }
+}
+
+impl fmt::Debug for FileBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let how = match self {
+            FileBytes::Read(_) => "read",
+            FileBytes::Mapped(_) => "mapped",
+        };
+        write!(f, "{} bytes, {how}", self.len())
+    }
+}
+
+/// The bytes of an open file, of which `head` was read already: a big regular file mapped
+/// whole, any other read to its end.
+pub fn read_rest(mut file: std::fs::File, mut head: Vec<u8>) -> std::io::Result<FileBytes> {
+    let metadata = file.metadata()?;
+    if metadata.is_file() && metadata.len() >= MAP_FROM_BYTES {
+        // SAFETY: the map is only read. A file truncated by another process while it is
+        // read ends the run with SIGBUS (a failed check, never a wrong verdict); lists and
+        // histories change by git checkouts and editors' renames, which leave the mapped
+        // file alone.
+        if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+            return Ok(FileBytes::Mapped(map));
+        }
+    }
+    head.reserve((metadata.len() as usize).saturating_sub(head.len()));
+    file.read_to_end(&mut head)?;
+    Ok(FileBytes::Read(head))
+}

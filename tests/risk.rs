@@ -4,12 +4,14 @@
 
 mod support {
     pub mod bin;
+    pub mod seeded;
 }
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde_json::Value;
+use support::seeded::Seeded;
 
 use bouncegate::risk::disposable::Disposable;
 use bouncegate::risk::role::Roles;
@@ -145,23 +147,6 @@ fn plain_distance(a: &[u8], b: &[u8], limit: usize) -> usize {
     rows[a.len() % 3][b.len()].min(limit + 1)
 }
 
-/// splitmix64: the same domains on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-}
-
 const WORDS: &[&str] = &[
     "acme", "alpen", "alpha", "anker", "apex", "aqua", "arbor", "atlas", "aurora", "bavaria",
     "beacon", "berg", "birch", "blue", "bold", "bright", "brook", "cedar", "central", "citrus",
@@ -286,7 +271,7 @@ const SUFFIXES: &[&str] = &[
 ];
 
 /// A company's domain as they come: words and trades, names and legal forms, acronyms.
-fn company_domain(rng: &mut Rng) -> String {
+fn company_domain(rng: &mut Seeded) -> String {
     let name = match rng.next() % 10 {
         0..=2 => format!("{}{}", rng.pick(WORDS), rng.pick(TRADES)),
         3 => format!("{}-{}", rng.pick(WORDS), rng.pick(TRADES)),
@@ -311,7 +296,7 @@ fn no_typo_flag_on_company_domains_that_are_not_near_a_provider() {
     const COUNT: usize = 100_000;
     let typos = Typos::new(&[]);
     let providers: Vec<&str> = typos.providers().collect();
-    let mut rng = Rng(0xC0FF_EE00_D0E5);
+    let mut rng = Seeded(0xC0FF_EE00_D0E5);
     let mut domains = BTreeSet::new();
     while domains.len() < COUNT {
         let domain = company_domain(&mut rng);

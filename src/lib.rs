@@ -32,3 +32,10 @@ pub mod syntax;
 pub mod table;
 pub mod walk;
 pub mod write;
+
+/// Free `value` on the thread pool instead of here: a million small allocations take tens of
+/// milliseconds to free, and nothing that comes after waits on them. (At exit, what is left
+/// unfreed goes with the process.)
+pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
+    rayon::spawn(move || drop(value));
+}

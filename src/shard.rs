@@ -14,7 +14,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
-use crate::gate::{KeySet, Keys};
+use crate::gate::AddressSet;
 
 /// Lists larger than this (bytes) are split across the shards by address; smaller lists go
 /// whole to one shard. A list that size takes about a second to check offline.
@@ -171,9 +171,9 @@ pub struct InputHashes {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ShardList {
     pub path: PathBuf,
-    /// Each key with the line it first appears on.
-    pub keys: Keys,
-    pub bouncing: KeySet,
+    /// The list's unique address keys, as hashes ([`AddressSet`]).
+    pub keys: AddressSet,
+    pub bouncing: AddressSet,
     pub blocked_addresses: usize,
 }
 

@@ -588,13 +588,14 @@ fn the_progress_line_names_the_silent_domains_left() {
             "{line}"
         );
         // Shown once the domain has waited a second (its first try's share of the window):
-        // at most the other second is left.
+        // at most the other second is left (0.0 when a loaded machine redraws the line after
+        // the window closed, before the domain's task has ended).
         let seconds: f64 = line
             .split("waiting at most ")
             .nth(1)
             .and_then(|rest| rest.split(' ').next())
             .and_then(|number| number.parse().ok())
             .unwrap_or_else(|| panic!("{line}"));
-        assert!(seconds > 0.0 && seconds <= 1.0, "{line}");
+        assert!((0.0..=1.0).contains(&seconds), "{line}");
     }
 }

@@ -90,6 +90,8 @@ fn the_json_report_has_the_documented_shape() {
             "window_end"
         ]
     );
+    // The example history's events are about five addresses.
+    assert_eq!(report["history"]["addresses"], 5);
     assert_eq!(
         keys(&report["dns"]),
         [

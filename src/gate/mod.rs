@@ -20,7 +20,10 @@ use crate::lists::{ListFile, SkipReason};
 use crate::risk::RiskReport;
 use crate::syntax::{Checked, CheckedCell};
 
+mod keys;
 mod risk;
+
+pub use keys::AddressSet;
 
 /// What a list is measured by, for the summary and JSON.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -95,36 +98,33 @@ pub struct ListReport {
     pub findings: Vec<Finding>,
     /// Unique keys of the list, and of those that bounce: for the run-wide rate.
     #[serde(skip)]
-    pub keys: Keys,
+    pub keys: AddressSet,
     #[serde(skip)]
-    pub bouncing_keys: KeySet,
+    pub bouncing_keys: AddressSet,
     /// Unique addresses with sender blocks (the `sender-blocks` finding says how many): kept
     /// so that shards of one list add up ([`conclude`]).
     #[serde(skip)]
     pub blocked_addresses: usize,
 }
 
-/// Each unique address key of a list, with the line it first appears on.
-pub type Keys = foldhash::HashMap<Box<str>, u64>;
+/// Rows judged a chunk at a time on each core.
+const JUDGE_CHUNK: usize = 16_384;
+
+/// The address keys a list had at the base revision of `--changed-since`.
 pub type KeySet = foldhash::HashSet<Box<str>>;
 
-/// One row after phase 1 of [`judge`].
-struct JudgedRow<'a> {
-    line: u64,
-    /// The identity the row is matched by.
-    key: Box<str>,
-    /// The address as shown, when it differs from the key (a case-folded local part).
-    display: Option<Box<str>>,
-    padded: bool,
-    /// Boxed: most rows have none, and a million rows must stay small.
-    verdict: Option<Box<(Severity, Reason)>>,
-    /// The domain's verdict, when DNS ran and the syntax is valid.
+/// What phase 1 of [`judge`] finds about one row, when there is anything to say: boxed, so
+/// that a row with nothing (most of them) costs its list 8 bytes.
+struct RowNote<'a> {
+    verdict: Option<(Severity, Reason)>,
+    /// The domain's verdict, when DNS ran, the syntax is valid and it is not plain MX.
     domain: Option<&'a DomainVerdict>,
     sender_blocks: u32,
-    risk: Option<Box<risk::RowRisk<'a>>>,
+    risk: Option<risk::RowRisk<'a>>,
 }
 
-fn judge_row<'a>(cell: CheckedCell, context: &Context<'a>) -> JudgedRow<'a> {
+/// A row's note, and whether its domain has plain MX (counted apart: it needs no note).
+fn judge_row<'a>(cell: &CheckedCell, context: &Context<'a>) -> (Option<Box<RowNote<'a>>>, bool) {
     let Context {
         domains,
         history,
@@ -132,16 +132,14 @@ fn judge_row<'a>(cell: CheckedCell, context: &Context<'a>) -> JudgedRow<'a> {
         policy,
         risk,
     } = *context;
-    let (key, display, error) = match cell.checked {
-        Checked::Valid(address) => {
-            let (key, display) = address.into_key_and_display();
-            (key, display, None)
-        }
-        Checked::Invalid { text, error } => (text, None, Some(error)),
+    let key = cell.checked.key();
+    let error = match &cell.checked {
+        Checked::Valid(_) => None,
+        Checked::Invalid { error, .. } => Some(error),
     };
     let past = match error {
         Some(_) => None,
-        None => history.by_address.get(&*key),
+        None => history.by_address.get(key),
     };
     // `local@domain`, split once (a quoted local part may hold an @).
     let parts = match error {
@@ -149,27 +147,40 @@ fn judge_row<'a>(cell: CheckedCell, context: &Context<'a>) -> JudgedRow<'a> {
         None => memchr::memrchr(b'@', key.as_bytes()).map(|at| (&key[..at], &key[at + 1..])),
     };
     let domain = parts.and_then(|(_, domain)| domains.get(domain));
+    let has_mx = matches!(domain, Some(DomainVerdict::Mx { .. }));
     let risk = parts.and_then(|(local, domain)| risk::of(local, domain, risk));
     // Bad syntax first; then the history, which is evidence (and what `fix` removes, DNS or
     // not); the domain's verdict counts for the rows the history says nothing about
     // (grouped per domain in phase 2).
     let verdict = match (error, past) {
-        (Some(error), _) => Some(Box::new((
+        (Some(error), _) => Some((
             error_if(policy.fail_on_predicted_hard),
-            Reason::PredictedHard { error: *error },
-        ))),
-        (None, Some(past)) => history_verdict(past, window, policy).map(Box::new),
+            Reason::PredictedHard {
+                error: (**error).clone(),
+            },
+        )),
+        (None, Some(past)) => history_verdict(past, window, policy),
         (None, None) => None,
     };
-    JudgedRow {
-        line: cell.line,
-        key,
-        display,
-        padded: cell.padded,
-        verdict,
-        domain,
-        sender_blocks: past.map_or(0, |past| past.sender_blocks),
-        risk,
+    let sender_blocks = past.map_or(0, |past| past.sender_blocks);
+    let domain = domain.filter(|_| !has_mx);
+    let note =
+        (verdict.is_some() || domain.is_some() || sender_blocks > 0 || risk.is_some()).then(|| {
+            Box::new(RowNote {
+                verdict,
+                domain,
+                sender_blocks,
+                risk,
+            })
+        });
+    (note, has_mx)
+}
+
+/// The address as shown: the checked address, or an invalid cell's text.
+fn shown_text(cell: &CheckedCell) -> &str {
+    match &cell.checked {
+        Checked::Valid(address) => address.as_str(),
+        Checked::Invalid { text, .. } => text,
     }
 }
 
@@ -380,57 +391,86 @@ pub fn judge(
         }
     }
 
-    // Phase 1, on all cores: each row's own verdict, from its syntax or its history.
-    let rows: Vec<JudgedRow> = cells
-        .into_par_iter()
-        .with_min_len(4096)
-        .map(|cell| judge_row(cell, context))
+    // Phase 1, on all cores: which rows repeat an earlier one; each row's own verdict, from
+    // its syntax or its history; the new addresses on domains with plain MX.
+    let key_of = |row: usize| cells[row].checked.key();
+    let first_rows = keys::first_rows(cells.len(), key_of);
+    let judged: Vec<(Vec<Option<Box<RowNote>>>, usize)> = cells
+        .par_chunks(JUDGE_CHUNK)
+        .enumerate()
+        .map(|(chunk, rows)| {
+            let mut notes = Vec::with_capacity(rows.len());
+            let mut new_with_mx = 0;
+            for (offset, cell) in rows.iter().enumerate() {
+                let row = chunk * JUDGE_CHUNK + offset;
+                let (note, has_mx) = judge_row(cell, context);
+                new_with_mx += usize::from(has_mx && first_rows[row] == row);
+                notes.push(note);
+            }
+            (notes, new_with_mx)
+        })
         .collect();
+    let new_with_mx: usize = judged.iter().map(|(_, count)| count).sum();
+    if new_with_mx > 0 {
+        // `DomainVerdict::Mx`'s code.
+        stats.domains.insert("mx", new_with_mx);
+    }
+    let notes = judged.into_iter().flat_map(|(notes, _)| notes);
 
     // Phase 2, in file order: duplicates, findings, and unique counts.
-    let mut first_line: Keys = Keys::with_capacity_and_hasher(rows.len(), Default::default());
-    let mut bouncing = KeySet::default();
+    let mut bouncing_rows = Vec::new();
     let mut predicted = 0;
     let mut historic = 0;
     let mut repeated = 0;
     let mut blocked_addresses = 0;
     let mut groups = DomainGroups::default();
     let mut added = AddedStats::default();
-    for row in rows {
-        let mut row_bounces = false;
-        // A bounce in the history outweighs the domain's verdict; a complaint does not.
-        let judged_by_history = row
-            .verdict
-            .as_ref()
-            .is_some_and(|verdict| !matches!(verdict.1, Reason::Complaint { .. }));
-        let shown = || row.display.as_deref().unwrap_or(&row.key).to_owned();
-        if row.padded
+    for (index, (note, cell)) in notes.zip(&cells).enumerate() {
+        let key = cell.checked.key();
+        let shown = || shown_text(cell).to_owned();
+        if cell.padded
             && let Some(severity) = level_severity(policy.whitespace)
         {
             findings.push(finding(
-                row.line,
+                cell.line,
                 severity,
                 Some(shown()),
                 Reason::Whitespace,
             ));
         }
-        let is_new = match first_line.get(&row.key) {
-            Some(&first) => {
-                stats.duplicates += 1;
-                if let Some(severity) = level_severity(policy.duplicate) {
-                    findings.push(finding(
-                        row.line,
-                        severity,
-                        Some(shown()),
-                        Reason::Duplicate { first_line: first },
-                    ));
-                }
-                false
+        let first = first_rows[index];
+        let is_new = first == index;
+        if !is_new {
+            stats.duplicates += 1;
+            if let Some(severity) = level_severity(policy.duplicate) {
+                findings.push(finding(
+                    cell.line,
+                    severity,
+                    Some(shown()),
+                    Reason::Duplicate {
+                        first_line: cells[first].line,
+                    },
+                ));
             }
-            None => true,
+        }
+        let Some(note) = note else {
+            if is_new && previous.is_some_and(|previous| !previous.contains(key)) {
+                added.addresses += 1;
+            }
+            continue;
         };
-        if let Some(verdict) = row.verdict {
-            let (severity, reason) = *verdict;
+        let RowNote {
+            verdict,
+            domain,
+            sender_blocks,
+            risk: row_risk,
+        } = *note;
+        let mut row_bounces = false;
+        // A bounce in the history outweighs the domain's verdict; a complaint does not.
+        let judged_by_history = verdict
+            .as_ref()
+            .is_some_and(|verdict| !matches!(verdict.1, Reason::Complaint { .. }));
+        if let Some((severity, reason)) = verdict {
             if is_new {
                 match reason {
                     Reason::PredictedHard { .. } => predicted += 1,
@@ -439,22 +479,16 @@ pub fn judge(
                     _ => repeated += 1,
                 }
                 // A complaint is no bounce: it is reported, not counted in the rate.
-                if !matches!(reason, Reason::Complaint { .. }) {
-                    bouncing.insert(row.key.clone());
-                    row_bounces = true;
-                }
+                row_bounces |= !matches!(reason, Reason::Complaint { .. });
             }
-            findings.push(finding(row.line, severity, Some(shown()), reason));
+            findings.push(finding(cell.line, severity, Some(shown()), reason));
         }
-        if let Some(verdict) = row.domain
+        if let Some(verdict) = domain
             && is_new
         {
             *stats.domains.entry(verdict.code()).or_default() += 1;
         }
-        if let Some(verdict) = row
-            .domain
-            .filter(|v| !judged_by_history && !matches!(v, DomainVerdict::Mx { .. }))
-        {
+        if let Some(verdict) = domain.filter(|_| !judged_by_history) {
             let bounces = verdict.is_predicted_hard()
                 || (policy.unknown_counts_as_bounce
                     && matches!(verdict, DomainVerdict::DnsUnknown { .. }));
@@ -462,40 +496,36 @@ pub fn judge(
                 if verdict.is_predicted_hard() {
                     predicted += 1;
                 }
-                if bounces {
-                    bouncing.insert(row.key.clone());
-                    row_bounces = true;
-                }
+                row_bounces |= bounces;
             }
-            groups.add(domain_of(&row.key), verdict, row.line, is_new, shown);
+            groups.add(domain_of(key), verdict, cell.line, is_new, shown);
         }
-        if let Some(row_risk) = &row.risk {
-            for (severity, flag) in risk::flags(row_risk, domain_of(&row.key), policy) {
+        if let Some(row_risk) = &row_risk {
+            for (severity, flag) in risk::flags(row_risk, domain_of(key), policy) {
                 if is_new {
                     risk::count(&flag, &mut stats);
-                    if policy.risky_counts_as_bounce {
-                        bouncing.insert(row.key.clone());
-                        row_bounces = true;
-                    }
+                    row_bounces |= policy.risky_counts_as_bounce;
                 }
                 findings.push(finding(
-                    row.line,
+                    cell.line,
                     severity,
                     Some(shown()),
                     Reason::Risk(flag),
                 ));
             }
         }
-        if is_new && previous.is_some_and(|previous| !previous.contains(&row.key)) {
+        if is_new && previous.is_some_and(|previous| !previous.contains(key)) {
             added.addresses += 1;
             added.bouncing += usize::from(row_bounces);
         }
         if is_new {
-            if row.sender_blocks > 0 {
-                stats.sender_blocks += row.sender_blocks;
+            if sender_blocks > 0 {
+                stats.sender_blocks += sender_blocks;
                 blocked_addresses += 1;
             }
-            first_line.insert(row.key, row.line);
+            if row_bounces {
+                bouncing_rows.push(index);
+            }
         }
     }
 
@@ -529,7 +559,15 @@ pub fn judge(
         }
     }
 
-    stats.addresses = first_line.len();
+    let unique = first_rows
+        .par_iter()
+        .enumerate()
+        .filter(|&(row, &first)| row == first)
+        .map(|(row, _)| row);
+    let keys = AddressSet::of_distinct_rows(unique, key_of);
+    let bouncing = AddressSet::of_distinct_rows(bouncing_rows.into_par_iter(), key_of);
+    crate::drop_in_background(cells);
+    stats.addresses = keys.len();
     stats.predicted_hard = predicted;
     stats.historic_hard = historic;
     stats.repeated_soft = repeated;
@@ -547,7 +585,7 @@ pub fn judge(
             },
             stats,
             findings,
-            keys: first_line,
+            keys,
             bouncing_keys: bouncing,
             blocked_addresses,
         },

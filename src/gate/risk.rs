@@ -7,17 +7,17 @@ use crate::risk::{DomainRisk, RiskFlag, RiskReport};
 
 use super::{ListStats, level_severity};
 
-/// What the risk stage says about one row. Boxed in a row: most rows have none.
+/// What the risk stage says about one row.
 pub(super) struct RowRisk<'a> {
     role: Option<&'a str>,
     domain: Option<&'a DomainRisk>,
 }
 
 /// Two lookups: the local part among the roles, the domain among the flagged domains.
-pub(super) fn of<'a>(local: &str, domain: &str, risk: &'a RiskReport) -> Option<Box<RowRisk<'a>>> {
+pub(super) fn of<'a>(local: &str, domain: &str, risk: &'a RiskReport) -> Option<RowRisk<'a>> {
     let role = risk.role(local);
     let domain = risk.domain(domain);
-    (role.is_some() || domain.is_some()).then(|| Box::new(RowRisk { role, domain }))
+    (role.is_some() || domain.is_some()).then_some(RowRisk { role, domain })
 }
 
 /// The flags the policy reports, each with its severity. A typo outweighs the disposable

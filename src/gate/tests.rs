@@ -147,7 +147,12 @@ fn soft_on(days: &[i64]) -> AddressHistory {
     AddressHistory {
         soft: days
             .iter()
-            .map(|&day| (day, evidence(BounceReason::MailboxFull, Some(day * 86_400))))
+            .map(|&day| {
+                (
+                    day,
+                    Box::new(evidence(BounceReason::MailboxFull, Some(day * 86_400))),
+                )
+            })
             .collect(),
         ..AddressHistory::default()
     }

@@ -11,7 +11,7 @@ use crate::bounces::history::{History, HistoryRowProblem};
 use crate::config::{Level, Policy};
 use crate::domains::DomainReport;
 use crate::finding::{Finding, Reason, Severity, percent, percents_apart};
-use crate::gate::{ListReport, Verdict, Window, rate};
+use crate::gate::{AddressSet, ListReport, Verdict, Window, rate};
 use crate::shown::visible;
 use crate::walk::SkippedPath;
 
@@ -108,11 +108,13 @@ impl HistorySummary {
                 })
             })
             .collect();
+        let addresses = history.by_address.len();
+        crate::drop_in_background(history.by_address);
         HistorySummary {
             files: history.files,
             events_read: history.events_read,
             events_used: history.events_used,
-            addresses: history.by_address.len(),
+            addresses,
             window_end: window.map(|w| crate::bounces::history::format_day(w.end_day * 86_400)),
             window_days: policy.soft_within_days,
             findings,
@@ -431,16 +433,10 @@ pub(crate) fn risk_counts(counts: [usize; 3]) -> String {
 /// Unique addresses, and unique bouncing ones, across all lists: an address on two lists
 /// counts once.
 fn unique_across(lists: &[ListReport]) -> (usize, usize) {
-    if let [list] = lists {
-        return (list.keys.len(), list.bouncing_keys.len());
-    }
-    let mut keys: foldhash::HashSet<&str> = foldhash::HashSet::default();
-    let mut bouncing: foldhash::HashSet<&str> = foldhash::HashSet::default();
-    for list in lists {
-        keys.extend(list.keys.keys().map(|key| &**key));
-        bouncing.extend(list.bouncing_keys.iter().map(|key| &**key));
-    }
-    (keys.len(), bouncing.len())
+    (
+        AddressSet::union_len(lists.iter().map(|list| &list.keys)),
+        AddressSet::union_len(lists.iter().map(|list| &list.bouncing_keys)),
+    )
 }
 
 /// How the human report is printed.

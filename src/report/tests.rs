@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::bounces::history::History;
-use crate::gate::{KeySet, Keys, ListStats};
+use crate::gate::{AddressSet, ListStats};
 use crate::table::InputProblem;
 
 fn policy() -> Policy {
@@ -17,12 +17,8 @@ fn policy() -> Policy {
 
 /// A list report with these unique addresses, of which `bouncing` bounce, and these findings.
 fn list(path: &str, addresses: &[&str], bouncing: &[&str], findings: Vec<Finding>) -> ListReport {
-    let keys: Keys = addresses
-        .iter()
-        .enumerate()
-        .map(|(index, address)| ((*address).into(), index as u64 + 1))
-        .collect();
-    let bouncing_keys: KeySet = bouncing.iter().map(|address| (*address).into()).collect();
+    let keys: AddressSet = addresses.iter().copied().collect();
+    let bouncing_keys: AddressSet = bouncing.iter().copied().collect();
     let bad_input = findings
         .iter()
         .any(|f| matches!(f.reason, Reason::BadInput { .. }));

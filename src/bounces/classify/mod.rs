@@ -277,7 +277,8 @@ impl RuleSet {
             };
         }
 
-        let regex_matches = self.regexes.matches(bounce.text);
+        // Only a rule with a regex asks; most bounces are decided before the last rules.
+        let mut regex_matches: Option<regex::SetMatches> = None;
         let enhanced = bounce
             .enhanced
             .filter(|code| code.subject != 0 || code.detail != 0);
@@ -290,7 +291,11 @@ impl RuleSet {
             .find_map(|(number, (rule, _))| {
                 let phrase = phrase_of_rule[number];
                 let has_text = !rule.text.is_empty() || !rule.regex.is_empty();
-                let regex = self.regex_index[number].is_some_and(|i| regex_matches.matched(i));
+                let regex = self.regex_index[number].is_some_and(|i| {
+                    regex_matches
+                        .get_or_insert_with(|| self.regexes.matches(bounce.text))
+                        .matched(i)
+                });
                 if has_text && phrase.is_none() && !regex {
                     return None;
                 }

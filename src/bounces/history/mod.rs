@@ -100,7 +100,7 @@ pub struct AddressHistory {
     /// Its earliest bounce whose rule says `suppress`.
     pub suppressed_by: Option<Box<Evidence>>,
     /// The days (UTC, days since the epoch) of its counted soft bounces, with their evidence.
-    pub soft: Vec<(i64, Evidence)>,
+    pub soft: Vec<(i64, Box<Evidence>)>,
     /// Counted soft bounces without a date: they cannot be placed in the window.
     pub undated_soft: u32,
     /// Blocks against the sender (spam, policy) recorded for this address.
@@ -117,7 +117,7 @@ impl AddressHistory {
         for (day, event) in &self.soft {
             if *day <= anchor_day && *day > anchor_day - i64::from(days) && !seen.contains(day) {
                 seen.push(*day);
-                evidence.push(event);
+                evidence.push(&**event);
             }
         }
         evidence
@@ -344,9 +344,8 @@ fn add_event(history: &mut History, event: Event, latest: UnixSeconds) {
         }
         Action::Count => match evidence.time {
             Some(time) => {
-                // Most addresses have one or two: room for four would be 640 bytes each.
-                entry.soft.reserve_exact(1);
-                entry.soft.push((time.div_euclid(86_400), *evidence));
+                // The evidence stays in its box: a soft bounce adds 16 bytes to the list.
+                entry.soft.push((time.div_euclid(86_400), evidence));
             }
             None => entry.undated_soft += 1,
         },

@@ -41,7 +41,7 @@ fn soft_days_are_distinct_and_inside_the_window() {
     let history = AddressHistory {
         soft: [100, 100, 101, 10, 190, 191]
             .iter()
-            .map(|d| (*d, evidence(d * day)))
+            .map(|d| (*d, Box::new(evidence(d * day))))
             .collect(),
         ..AddressHistory::default()
     };

@@ -80,19 +80,16 @@ pub(crate) fn finding(
 
 pub(crate) fn list(file: &str, findings: Vec<Finding>) -> ListReport {
     let errors = findings.iter().any(|f| f.severity == Severity::Error);
-    let mut keys = crate::gate::Keys::default();
-    for (i, f) in findings.iter().enumerate() {
-        keys.insert(
-            format!("{}#{i}", f.address.as_deref().unwrap_or("x")).into(),
-            1,
-        );
-    }
-    let bouncing: crate::gate::KeySet = findings
+    let key = |(i, f): (usize, &Finding)| format!("{}#{i}", f.address.as_deref().unwrap_or("x"));
+    let all: Vec<String> = findings.iter().enumerate().map(key).collect();
+    let bouncing: Vec<String> = findings
         .iter()
         .enumerate()
         .filter(|(_, f)| f.severity == Severity::Error)
-        .map(|(i, f)| format!("{}#{i}", f.address.as_deref().unwrap_or("x")).into())
+        .map(key)
         .collect();
+    let keys: crate::gate::AddressSet = all.iter().map(String::as_str).collect();
+    let bouncing: crate::gate::AddressSet = bouncing.iter().map(String::as_str).collect();
     let mut domains = std::collections::BTreeMap::new();
     domains.insert("dns-unknown", 2);
     domains.insert("mx", keys.len());

@@ -1,0 +1,238 @@
+//! Which rows of a list repeat an earlier one, and the set of a list's unique address keys.
+//!
+//! A million rows are not put in a hash map: inserting into a table of 50 MB is a cache miss
+//! a row, on one core. Each row's key is hashed once, on all cores; the (hash, row) pairs are
+//! sorted on all cores, so the copies of an address sit side by side, and the keys are
+//! compared only inside a run of equal hashes: the result is exact.
+//!
+//! What outlives the gate is an [`AddressSet`]: the xxh3-128 hashes of the unique keys, 16
+//! bytes an address, for the run-wide rate (an address on two lists counts once) and for the
+//! shards' merge.
+
+use std::fmt;
+
+use rayon::prelude::*;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::ser::{SerializeSeq, Serializer};
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
+
+/// For each row, the row its address first appears on (itself when it is new), by index.
+/// `key_of(i)` is the matching key of row `i`.
+pub(super) fn first_rows<'a, F>(rows: usize, key_of: F) -> Vec<usize>
+where
+    F: Fn(usize) -> &'a str + Sync,
+{
+    // The hash in the high half, the row in the low: sorted, the copies of an address come
+    // together in row order, so the first of each is the earliest.
+    let mut order: Vec<u128> = (0..rows)
+        .into_par_iter()
+        .with_min_len(4096)
+        .map(|row| (u128::from(xxh3_64(key_of(row).as_bytes())) << 64) | row as u128)
+        .collect();
+    order.par_sort_unstable();
+    let mut first: Vec<usize> = (0..rows).collect();
+    // The distinct keys of one run of equal hashes (nearly always one), by their first row.
+    let mut distinct: Vec<usize> = Vec::new();
+    let hash = |entry: u128| (entry >> 64) as u64;
+    let row = |entry: u128| entry as u64 as usize;
+    for run in order.chunk_by(|a, b| hash(*a) == hash(*b)) {
+        if let [_] = run {
+            continue;
+        }
+        distinct.clear();
+        for &entry in run {
+            let this = row(entry);
+            match distinct.iter().find(|&&seen| key_of(seen) == key_of(this)) {
+                Some(&seen) => first[this] = seen,
+                None => distinct.push(this),
+            }
+        }
+    }
+    first
+}
+
+/// A set of address keys, each held as its xxh3-128 hash: two different keys share one with a
+/// chance of about 2^-128 a pair, far below any other error a run can make, and a million
+/// addresses take 16 MB instead of a map of 50.
+#[derive(Debug, Clone, Default)]
+pub struct AddressSet {
+    /// Unique; in no particular order until [`AddressSet::union_len`] or `extend` sorts them.
+    hashes: Vec<u128>,
+}
+
+impl AddressSet {
+    /// The set of these keys (each counted once).
+    pub fn of<'a>(keys: impl IntoParallelIterator<Item = &'a str>) -> AddressSet {
+        AddressSet::from_hashes(keys.into_par_iter().map(hash).collect())
+    }
+
+    /// The set of the keys of these rows, which hold distinct keys: no sort needed.
+    pub(super) fn of_distinct_rows<'a, F>(
+        rows: impl ParallelIterator<Item = usize>,
+        key_of: F,
+    ) -> AddressSet
+    where
+        F: Fn(usize) -> &'a str + Sync + Send,
+    {
+        AddressSet {
+            hashes: rows.map(|row| hash(key_of(row))).collect(),
+        }
+    }
+
+    fn from_hashes(mut hashes: Vec<u128>) -> AddressSet {
+        hashes.par_sort_unstable();
+        hashes.dedup();
+        AddressSet { hashes }
+    }
+
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    /// Add another set's keys.
+    pub fn extend(&mut self, other: AddressSet) {
+        let mut hashes = std::mem::take(&mut self.hashes);
+        hashes.extend(other.hashes);
+        *self = AddressSet::from_hashes(hashes);
+    }
+
+    /// How many keys the sets hold together (a key in two sets counts once).
+    pub fn union_len<'a>(sets: impl IntoIterator<Item = &'a AddressSet>) -> usize {
+        let sets: Vec<&AddressSet> = sets.into_iter().collect();
+        match sets.as_slice() {
+            [] => 0,
+            // Each set holds distinct keys already.
+            [one] => one.len(),
+            _ => {
+                let all = sets.iter().flat_map(|set| &set.hashes).copied().collect();
+                AddressSet::from_hashes(all).len()
+            }
+        }
+    }
+}
+
+impl<'a> FromIterator<&'a str> for AddressSet {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(keys: I) -> AddressSet {
+        AddressSet::from_hashes(keys.into_iter().map(hash).collect())
+    }
+}
+
+/// Equal when they hold the same keys, in whatever order.
+impl PartialEq for AddressSet {
+    fn eq(&self, other: &AddressSet) -> bool {
+        let mut mine = self.hashes.clone();
+        let mut theirs = other.hashes.clone();
+        mine.sort_unstable();
+        theirs.sort_unstable();
+        mine == theirs
+    }
+}
+
+fn hash(key: &str) -> u128 {
+    xxh3_128(key.as_bytes())
+}
+
+/// In a shard's report: an array of 32 hex digits a key.
+impl Serialize for AddressSet {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.hashes.len()))?;
+        for hash in &self.hashes {
+            seq.serialize_element(&format_args!("{hash:032x}"))?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for AddressSet {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<AddressSet, D::Error> {
+        struct Hashes;
+
+        impl<'de> Visitor<'de> for Hashes {
+            type Value = AddressSet;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array of address-key hashes, 32 hex digits each")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<AddressSet, A::Error> {
+                let mut hashes = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(text) = seq.next_element::<std::borrow::Cow<'de, str>>()? {
+                    let hash = (text.len() == 32)
+                        .then(|| u128::from_str_radix(&text, 16).ok())
+                        .flatten()
+                        .ok_or_else(|| {
+                            de::Error::invalid_value(de::Unexpected::Str(&text), &self)
+                        })?;
+                    hashes.push(hash);
+                }
+                Ok(AddressSet::from_hashes(hashes))
+            }
+        }
+
+        deserializer.deserialize_seq(Hashes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn firsts(keys: &[&str]) -> Vec<usize> {
+        first_rows(keys.len(), |row| keys[row])
+    }
+
+    #[test]
+    fn each_copy_points_at_the_first_row_of_its_key() {
+        let keys = [
+            "a@x.org", "b@x.org", "a@x.org", "c@x.org", "b@x.org", "a@x.org",
+        ];
+        assert_eq!(firsts(&keys), [0, 1, 0, 3, 1, 0]);
+        assert_eq!(firsts(&[]), Vec::<usize>::new());
+        assert_eq!(firsts(&["only@x.org"]), [0]);
+    }
+
+    #[test]
+    fn many_copies_of_one_address_stay_linear_and_exact() {
+        let keys: Vec<String> = (0..20_000)
+            .map(|i| format!("user{}@x.org", i % 3))
+            .collect();
+        let first = first_rows(keys.len(), |row| &keys[row]);
+        for (row, first) in first.iter().enumerate() {
+            assert_eq!(*first, row % 3, "row {row}");
+        }
+    }
+
+    #[test]
+    fn a_set_counts_each_key_once_and_unions_across_sets() {
+        let one: AddressSet = ["a@x.org", "b@x.org", "a@x.org"].into_iter().collect();
+        let two = AddressSet::of(vec!["b@x.org", "c@x.org"]);
+        assert_eq!(one.len(), 2);
+        assert_eq!(AddressSet::union_len([&one, &two]), 3);
+        assert_eq!(AddressSet::union_len([&one]), 2);
+        assert_eq!(AddressSet::union_len(std::iter::empty()), 0);
+        let mut both = one.clone();
+        both.extend(two);
+        assert_eq!(both.len(), 3);
+        assert_ne!(both, one);
+    }
+
+    #[test]
+    fn a_set_reads_back_what_it_wrote_and_refuses_other_text() {
+        let set: AddressSet = ["a@x.org", "b@x.org"].into_iter().collect();
+        let json = serde_json::to_string(&set).unwrap();
+        assert_eq!(
+            json.len(),
+            2 + 2 * 34 + 1,
+            "two quoted 32-digit strings: {json}"
+        );
+        let back: AddressSet = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, set);
+        let error = serde_json::from_str::<AddressSet>(r#"["a@x.org"]"#).unwrap_err();
+        assert!(error.to_string().contains("32 hex digits"), "{error}");
+    }
+}

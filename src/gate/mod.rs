@@ -113,8 +113,8 @@ const JUDGE_CHUNK: usize = 16_384;
 /// The address keys a list had at the base revision of `--changed-since`.
 pub type KeySet = foldhash::HashSet<Box<str>>;
 
-/// What phase 1 of [`judge`] finds about one row, when there is anything to say: boxed, so
-/// that a row with nothing (most of them) costs its list 8 bytes.
+/// What phase 1 of [`judge`] finds about one row, when there is anything to say (most rows
+/// have nothing, and cost nothing).
 struct RowNote<'a> {
     verdict: Option<(Severity, Reason)>,
     /// The domain's verdict, when DNS ran, the syntax is valid and it is not plain MX.
@@ -122,6 +122,9 @@ struct RowNote<'a> {
     sender_blocks: u32,
     risk: Option<risk::RowRisk<'a>>,
 }
+
+/// A chunk's notes, each with its row.
+type Notes<'a> = Vec<(usize, Box<RowNote<'a>>)>;
 
 /// A row's note, and whether its domain has plain MX (counted apart: it needs no note).
 fn judge_row<'a>(cell: &CheckedCell, context: &Context<'a>) -> (Option<Box<RowNote<'a>>>, bool) {
@@ -139,7 +142,7 @@ fn judge_row<'a>(cell: &CheckedCell, context: &Context<'a>) -> (Option<Box<RowNo
     };
     let past = match error {
         Some(_) => None,
-        None => history.by_address.get(key),
+        None => history.get(key),
     };
     // `local@domain`, split once (a quoted local part may hold an @).
     let parts = match error {
@@ -395,17 +398,18 @@ pub fn judge(
     // its syntax or its history; the new addresses on domains with plain MX.
     let key_of = |row: usize| cells[row].checked.key();
     let first_rows = keys::first_rows(cells.len(), key_of);
-    let judged: Vec<(Vec<Option<Box<RowNote>>>, usize)> = cells
+    // Only the rows with something to say get a note, kept with their row.
+    let judged: Vec<(Notes, usize)> = cells
         .par_chunks(JUDGE_CHUNK)
         .enumerate()
         .map(|(chunk, rows)| {
-            let mut notes = Vec::with_capacity(rows.len());
+            let mut notes = Vec::new();
             let mut new_with_mx = 0;
             for (offset, cell) in rows.iter().enumerate() {
                 let row = chunk * JUDGE_CHUNK + offset;
                 let (note, has_mx) = judge_row(cell, context);
                 new_with_mx += usize::from(has_mx && first_rows[row] == row);
-                notes.push(note);
+                notes.extend(note.map(|note| (row, note)));
             }
             (notes, new_with_mx)
         })
@@ -415,7 +419,7 @@ pub fn judge(
         // `DomainVerdict::Mx`'s code.
         stats.domains.insert("mx", new_with_mx);
     }
-    let notes = judged.into_iter().flat_map(|(notes, _)| notes);
+    let mut notes = judged.into_iter().flat_map(|(notes, _)| notes).peekable();
 
     // Phase 2, in file order: duplicates, findings, and unique counts.
     let mut bouncing_rows = Vec::new();
@@ -425,7 +429,10 @@ pub fn judge(
     let mut blocked_addresses = 0;
     let mut groups = DomainGroups::default();
     let mut added = AddedStats::default();
-    for (index, (note, cell)) in notes.zip(&cells).enumerate() {
+    for (index, cell) in cells.iter().enumerate() {
+        let note = notes
+            .next_if(|(row, _)| *row == index)
+            .map(|(_, note)| note);
         let key = cell.checked.key();
         let shown = || shown_text(cell).to_owned();
         if cell.padded
@@ -559,12 +566,7 @@ pub fn judge(
         }
     }
 
-    let unique = first_rows
-        .par_iter()
-        .enumerate()
-        .filter(|&(row, &first)| row == first)
-        .map(|(row, _)| row);
-    let keys = AddressSet::of_distinct_rows(unique, key_of);
+    let keys = AddressSet::of_first_rows(&first_rows, key_of);
     let bouncing = AddressSet::of_distinct_rows(bouncing_rows.into_par_iter(), key_of);
     crate::drop_in_background(cells);
     stats.addresses = keys.len();

@@ -136,6 +136,66 @@ pub struct History {
     /// bounce and so switch repeated-soft detection off.
     pub newest: Option<UnixSeconds>,
     pub problems: Vec<HistoryProblem>,
+    /// Built at the first [`History::get`].
+    filter: std::sync::OnceLock<KeyFilter>,
+}
+
+impl History {
+    /// The sums of one address key. Most rows of a list have no history: a bitset of the
+    /// keys' hashes (a few hundred KB, in cache) turns them away before a miss in a map of
+    /// megabytes.
+    pub fn get(&self, key: &str) -> Option<&AddressHistory> {
+        if self.by_address.is_empty() {
+            return None;
+        }
+        let filter = self
+            .filter
+            .get_or_init(|| KeyFilter::of(self.by_address.keys().map(String::as_str)));
+        // A key added after the filter was made (never, once loaded) must still be found.
+        if filter.keys == self.by_address.len() && !filter.may_hold(key) {
+            return None;
+        }
+        self.by_address.get(key)
+    }
+}
+
+/// A Bloom filter of address keys: 16 bits a key and two probes from one xxh3 hash, so about
+/// 1.4% of the keys it never saw get through to the map.
+#[derive(Debug, Default)]
+struct KeyFilter {
+    bits: Vec<u64>,
+    /// The number of bits less one (a power of two less one).
+    mask: u64,
+    keys: usize,
+}
+
+impl KeyFilter {
+    fn of<'a>(keys: impl ExactSizeIterator<Item = &'a str>) -> KeyFilter {
+        let count = keys.len();
+        let bits = (count.max(1) * 16).next_power_of_two().max(64);
+        let mut filter = KeyFilter {
+            bits: vec![0; bits / 64],
+            mask: bits as u64 - 1,
+            keys: count,
+        };
+        for key in keys {
+            for bit in filter.probes(key) {
+                filter.bits[(bit / 64) as usize] |= 1 << (bit % 64);
+            }
+        }
+        filter
+    }
+
+    fn probes(&self, key: &str) -> [u64; 2] {
+        let hash = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
+        [hash & self.mask, (hash >> 32) & self.mask]
+    }
+
+    fn may_hold(&self, key: &str) -> bool {
+        self.probes(key)
+            .iter()
+            .all(|&bit| self.bits[(bit / 64) as usize] & (1 << (bit % 64)) != 0)
+    }
 }
 
 /// The history files under the given paths (directories are walked for history files, see

@@ -136,3 +136,30 @@ fn clone(event: &Event) -> Event {
         ..*event
     }
 }
+
+#[test]
+fn get_finds_every_address_and_its_filter_turns_most_others_away() {
+    let mut history = History::default();
+    assert!(history.get("ann@x.org").is_none(), "an empty history");
+    for i in 0..20_000 {
+        history
+            .by_address
+            .insert(format!("user{i}@x.org"), AddressHistory::default());
+    }
+    for i in 0..20_000 {
+        assert!(history.get(&format!("user{i}@x.org")).is_some(), "user{i}");
+    }
+    let filter = history.filter.get().expect("made at the first get");
+    let through = (0..20_000)
+        .filter(|i| filter.may_hold(&format!("other{i}@x.org")))
+        .count();
+    assert!(
+        through < 20_000 / 25,
+        "{through} of 20,000 absent keys got through"
+    );
+    // A key added after the filter was made is still found.
+    history
+        .by_address
+        .insert("late@x.org".to_owned(), AddressHistory::default());
+    assert!(history.get("late@x.org").is_some());
+}

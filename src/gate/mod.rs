@@ -138,7 +138,7 @@ fn judge_row<'a>(cell: &CheckedCell, context: &Context<'a>) -> (Option<Box<RowNo
     let key = cell.checked.key();
     let error = match &cell.checked {
         Checked::Valid(_) => None,
-        Checked::Invalid { error, .. } => Some(error),
+        Checked::Invalid(invalid) => Some(&invalid.error),
     };
     let past = match error {
         Some(_) => None,
@@ -159,7 +159,7 @@ fn judge_row<'a>(cell: &CheckedCell, context: &Context<'a>) -> (Option<Box<RowNo
         (Some(error), _) => Some((
             error_if(policy.fail_on_predicted_hard),
             Reason::PredictedHard {
-                error: (**error).clone(),
+                error: error.clone(),
             },
         )),
         (None, Some(past)) => history_verdict(past, window, policy),
@@ -183,7 +183,7 @@ fn judge_row<'a>(cell: &CheckedCell, context: &Context<'a>) -> (Option<Box<RowNo
 fn shown_text(cell: &CheckedCell) -> &str {
     match &cell.checked {
         Checked::Valid(address) => address.as_str(),
-        Checked::Invalid { text, .. } => text,
+        Checked::Invalid(invalid) => &invalid.text,
     }
 }
 
@@ -435,11 +435,11 @@ pub fn judge(
             .map(|(_, note)| note);
         let key = cell.checked.key();
         let shown = || shown_text(cell).to_owned();
-        if cell.padded
+        if cell.padded()
             && let Some(severity) = level_severity(policy.whitespace)
         {
             findings.push(finding(
-                cell.line,
+                cell.line(),
                 severity,
                 Some(shown()),
                 Reason::Whitespace,
@@ -451,11 +451,11 @@ pub fn judge(
             stats.duplicates += 1;
             if let Some(severity) = level_severity(policy.duplicate) {
                 findings.push(finding(
-                    cell.line,
+                    cell.line(),
                     severity,
                     Some(shown()),
                     Reason::Duplicate {
-                        first_line: cells[first].line,
+                        first_line: cells[first].line(),
                     },
                 ));
             }
@@ -488,7 +488,7 @@ pub fn judge(
                 // A complaint is no bounce: it is reported, not counted in the rate.
                 row_bounces |= !matches!(reason, Reason::Complaint { .. });
             }
-            findings.push(finding(cell.line, severity, Some(shown()), reason));
+            findings.push(finding(cell.line(), severity, Some(shown()), reason));
         }
         if let Some(verdict) = domain
             && is_new
@@ -505,7 +505,7 @@ pub fn judge(
                 }
                 row_bounces |= bounces;
             }
-            groups.add(domain_of(key), verdict, cell.line, is_new, shown);
+            groups.add(domain_of(key), verdict, cell.line(), is_new, shown);
         }
         if let Some(row_risk) = &row_risk {
             for (severity, flag) in risk::flags(row_risk, domain_of(key), policy) {
@@ -514,7 +514,7 @@ pub fn judge(
                     row_bounces |= policy.risky_counts_as_bounce;
                 }
                 findings.push(finding(
-                    cell.line,
+                    cell.line(),
                     severity,
                     Some(shown()),
                     Reason::Risk(flag),

@@ -5,10 +5,12 @@
 //! REFUSED, no connection) is `dns-unknown`: never a predicted hard bounce, never cached.
 //!
 //! - [`resolve`]: the resolvers, the probe of the root zone, and the verdict of each domain.
+//! - [`failure`]: how a lookup failed, in the verdict table's terms.
 //! - [`hedge`]: one window per question, the retries raced inside it.
 //! - [`waiting`]: the domains still waited on, for the progress line.
 //! - [`routable`]: which addresses a mail server on the internet can be at.
 
+mod failure;
 mod hedge;
 mod resolve;
 mod routable;

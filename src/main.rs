@@ -257,7 +257,9 @@ struct InputArgs {
     /// Retries of a DNS question, sent inside its timeout [default: 1].
     #[arg(long, value_name = "N")]
     dns_attempts: Option<u8>,
-    /// Domains resolved at once [default: 64].
+    /// Domains asked at once [default: 64]; as many again that have had no answer for a
+    /// third of a second wait out their timeout aside, so silent domains do not hold up the
+    /// others.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     dns_concurrency: Option<u32>,
     /// Keep definitive DNS answers in this file between runs.

@@ -7,11 +7,13 @@
 //! - [`resolve`]: the resolvers, the probe of the root zone, and the verdict of each domain.
 //! - [`failure`]: how a lookup failed, in the verdict table's terms.
 //! - [`hedge`]: one window per question, the retries raced inside it.
+//! - [`places`]: the concurrency bound, with room aside for domains that do not answer.
 //! - [`waiting`]: the domains still waited on, for the progress line.
 //! - [`routable`]: which addresses a mail server on the internet can be at.
 
 mod failure;
 mod hedge;
+mod places;
 mod resolve;
 mod routable;
 mod waiting;
@@ -135,7 +137,8 @@ pub struct DnsOptions {
     pub timeout: Duration,
     /// Extra tries after the first, sent inside the timeout's window (see [`hedge`]).
     pub attempts: usize,
-    /// Domains resolved at once.
+    /// Domains asked at once; as many again that have had no answer for a third of a second
+    /// may wait out their timeout aside (see [`places`]).
     pub concurrency: usize,
     pub cache_file: Option<PathBuf>,
     /// The longest a cached answer is trusted, whatever its TTL.

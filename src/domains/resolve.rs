@@ -12,14 +12,16 @@ use hickory_resolver::config::{
 use hickory_resolver::lookup::Lookup;
 use hickory_resolver::net::NetError;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::proto::op::DEFAULT_RETRY_FLOOR;
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::{Resolver, TokioResolver};
 use indicatif::ProgressBar;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 use super::failure::{Failure, classify_error};
 use super::hedge::{self, Raced};
+use super::places::Places;
 use super::routable::is_globally_routable;
 use super::waiting::{self, Waiting};
 use super::{DnsOptions, DomainCheck, DomainVerdict, unix_now};
@@ -27,6 +29,12 @@ use crate::progress;
 
 /// Consecutive timeouts after which the rest of the domains are not asked: the network is gone.
 const GIVE_UP_AFTER_TIMEOUTS: usize = 200;
+
+/// hickory sends a UDP query again after this long without an answer: a domain that has had
+/// none by then has lost its first send, and waits out its timeout aside (see [`Places`]).
+/// Later, a silent domain would hold its place long enough to slow the others against a
+/// resolver whose answers take tens of milliseconds (BENCHMARKS.md, "Silent name servers").
+const ASIDE_AFTER: Duration = DEFAULT_RETRY_FLOOR;
 
 /// How often the progress line looks at what is left.
 const PROGRESS_TICK: Duration = Duration::from_millis(100);
@@ -168,15 +176,18 @@ pub fn resolve_all(
         });
         let total = domains.len();
         let progress = progress::bar(options.progress, total as u64, "domains");
-        let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
+        let places = Arc::new(Places::new(options.concurrency, ASIDE_AFTER));
         let mut tasks = tokio::task::JoinSet::new();
         for domain in domains {
             let shared = shared.clone();
-            let permits = permits.clone();
+            let places = places.clone();
             tasks.spawn(async move {
-                let _permit = permits.acquire_owned().await;
-                shared.waiting.start();
-                let check = resolve_domain(&shared, &domain).await;
+                let check = places
+                    .run(async {
+                        shared.waiting.start();
+                        resolve_domain(&shared, &domain).await
+                    })
+                    .await;
                 shared.waiting.finish(&domain);
                 (domain, check)
             });

@@ -16,7 +16,7 @@ pub struct Waiting {
 }
 
 impl Waiting {
-    /// One more domain is being resolved (it holds one of the concurrency's places).
+    /// One more domain is being resolved (it has been given a place).
     pub fn start(&self) {
         self.started.fetch_add(1, Ordering::Relaxed);
     }

@@ -6,11 +6,16 @@
 //! 10,000; and the same against answers that take 20 ms, as from a real resolver (`latency`).
 //! Run with `cargo bench --bench dns` (`-- silent` for the silent worlds alone, `-- latency` for
 //! the slow resolver's alone); record the figures in BENCHMARKS.md.
+//! `cargo bench --bench dns -- reference` runs only the whole run against the reference
+//! validator with DNS (support/reference_dns.rs: minutes, most of them the reference's),
+//! skipped when Python lacks email_validator or dnspython.
 
 #[path = "../tests/support/dns_server.rs"]
 mod dns_server;
 #[path = "support/measure.rs"]
 mod measure;
+#[path = "support/reference_dns.rs"]
+mod reference_dns;
 
 use std::fmt::Write as _;
 use std::process::Command;
@@ -49,6 +54,10 @@ fn zone() -> String {
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         println!("dns bench: run with `cargo bench --bench dns`");
+        return;
+    }
+    if std::env::args().any(|a| a == "reference") {
+        reference_dns::compare();
         return;
     }
     if std::env::args().any(|a| a == "latency") {

@@ -260,7 +260,7 @@ fn silent_names() {
         options.timeout.as_secs_f64(),
         options.concurrency,
         options.timeout.as_secs_f64() + 0.5,
-        load_average()
+        measure::load_average()
     );
     for answered in [2_000, 10_000, ANSWERED] {
         println!(
@@ -291,7 +291,7 @@ fn silent_names() {
             alone_then_silent(10_000, pairs, &options)
         );
     }
-    println!("load average {} after", load_average());
+    println!("load average {} after", measure::load_average());
 
     let dir = tempfile::tempdir().expect("temp dir");
     let cached = DnsOptions {
@@ -337,7 +337,7 @@ fn slow_resolver() {
         "answers after {} ms, concurrency {}; load average {}",
         LATENCY.as_millis(),
         options.concurrency,
-        load_average()
+        measure::load_average()
     );
     for pairs in [20, 32, SILENT_PAIRS] {
         println!(
@@ -345,17 +345,4 @@ fn slow_resolver() {
             alone_then_silent(10_000, pairs, &options)
         );
     }
-}
-
-/// The load average (1, 5, 15 minutes): the machine is shared, so each figure comes with it.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg").map_or_else(
-        |_| "unknown".to_owned(),
-        |text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        },
-    )
 }

@@ -137,18 +137,6 @@ fn run_once(dir: &Path) -> measure::Run {
     measure::run_measured(command)
 }
 
-/// The load average (1, 5, 15 minutes): the machine is shared, so each figure comes with it.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_else(|_| "unknown".to_owned())
-}
-
 /// The reference validator on the same list, when Python has it.
 fn run_reference(list: &Path) {
     if std::env::var_os("BOUNCEGATE_BENCH_REFERENCE").is_some_and(|v| v == "0") {
@@ -196,7 +184,7 @@ fn main() {
         size as f64 / 1e6,
         start.elapsed().as_secs_f64()
     );
-    let load_before = load_average();
+    let load_before = measure::load_average();
     let mut walls = Vec::new();
     let mut cpus = Vec::new();
     let mut peak = 0;
@@ -221,7 +209,7 @@ fn main() {
         cpus[0],
         rows as f64 / median,
         peak as f64 / 1024.0,
-        load_average()
+        measure::load_average()
     );
     run_reference(&dir.join("list.csv"));
 }

@@ -37,3 +37,18 @@ pub fn run_measured(mut command: Command) -> Run {
         code: libc::WEXITSTATUS(status),
     }
 }
+
+/// The load average (1, 5, 15 minutes): the machine is shared, so each figure comes with it.
+// Each bench includes this file; not every one prints the load.
+#[allow(dead_code)]
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".to_owned(),
+        |text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
+    )
+}

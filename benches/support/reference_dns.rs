@@ -68,18 +68,6 @@ fn write_list(path: &Path, rows: usize, domains: usize, silent: usize) {
     std::fs::write(path, list).expect("write the list");
 }
 
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg").map_or_else(
-        |_| "unknown".to_owned(),
-        |text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        },
-    )
-}
-
 /// One run of the binary: its wall time, and from its JSON report the DNS stage's time and
 /// the addresses by domain verdict.
 struct Checked {
@@ -158,7 +146,7 @@ pub fn compare() {
         write_list(&dir.path().join("list.csv"), rows, domains, silent);
         println!(
             "{rows} rows over {domains} domains, {silent} of them silent (timeout {TIMEOUT_S} s); load average {} before",
-            load_average()
+            super::measure::load_average()
         );
         let mut runs: Vec<Checked> = (0..RUNS)
             .map(|_| run_bouncegate(dir.path(), &nameserver))
@@ -199,7 +187,7 @@ pub fn compare() {
             "  ratio (reference {} / bouncegate median): {:.1}x; load average {} after",
             if walls.len() > 1 { "median" } else { "wall" },
             reference / median.wall,
-            load_average()
+            super::measure::load_average()
         );
     }
 }

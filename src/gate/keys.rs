@@ -62,11 +62,6 @@ pub struct AddressSet {
 }
 
 impl AddressSet {
-    /// The set of these keys (each counted once).
-    pub fn of<'a>(keys: impl IntoParallelIterator<Item = &'a str>) -> AddressSet {
-        AddressSet::from_hashes(keys.into_par_iter().map(hash).collect())
-    }
-
     /// The set of the keys of the rows that are the first of their address (`first[row] ==
     /// row`, as [`first_rows`] gives): no sort needed, and each hash written once, in place.
     pub(super) fn of_first_rows<'a, F>(first: &[usize], key_of: F) -> AddressSet
@@ -261,16 +256,13 @@ mod tests {
         let set = AddressSet::of_first_rows(&first, |row| &keys[row]);
         let distinct: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
         assert_eq!(set.len(), distinct.len());
-        assert_eq!(
-            set,
-            AddressSet::of(distinct.into_iter().collect::<Vec<_>>())
-        );
+        assert_eq!(set, distinct.into_iter().collect::<AddressSet>());
     }
 
     #[test]
     fn a_set_counts_each_key_once_and_unions_across_sets() {
         let one: AddressSet = ["a@x.org", "b@x.org", "a@x.org"].into_iter().collect();
-        let two = AddressSet::of(vec!["b@x.org", "c@x.org"]);
+        let two: AddressSet = ["b@x.org", "c@x.org"].into_iter().collect();
         assert_eq!(one.len(), 2);
         assert_eq!(AddressSet::union_len([&one, &two]), 3);
         assert_eq!(AddressSet::union_len([&one]), 2);

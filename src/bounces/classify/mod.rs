@@ -14,7 +14,9 @@
 //! Every phrase of every rule, and every command marker, is matched in one pass of one
 //! Aho-Corasick automaton over the lowercased text.
 
+use std::cell::RefCell;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::RegexSet;
@@ -97,6 +99,8 @@ enum Target {
 /// The ordered rules, compiled for a single pass over each text.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
+    /// Which rule set a thread's [`Memo`] holds classifications of (a clone is the same rules).
+    id: u64,
     rules: Vec<(Rule, Origin)>,
     reasons: ReasonTable,
     /// The rules' names, shared cheaply with every piece of evidence that cites one.
@@ -169,10 +173,13 @@ impl RuleSet {
         }
         let phrases = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
-            // A DFA: the fastest overlapping search, for a few MB of memory at most.
-            .kind(Some(AhoCorasickKind::DFA))
+            // Not a DFA: building one took 20 ms of every run's start, before anything else
+            // could run, and the memo leaves few searches to speed up (BENCHMARKS.md).
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(targets.iter().map(|(phrase, _)| phrase))?;
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Ok(RuleSet {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             names: rules
                 .iter()
                 .map(|(rule, _)| Arc::from(rule.name.as_str()))
@@ -238,17 +245,50 @@ impl RuleSet {
     }
 
     /// The first rule whose conditions all hold, and the promises of the module docs.
+    ///
+    /// A history repeats a few texts for many recipients, and folded (the address and the
+    /// host names out) they are one text: the classification of a folded text is looked up
+    /// in a memo of this thread before the rules are run, unless a rule's regular expression,
+    /// which reads the text as written, had a say.
     pub fn classify(&self, bounce: BounceInput<'_>) -> Classification {
+        let key = MemoKey {
+            reply: bounce.reply,
+            enhanced: bounce.enhanced,
+            command: bounce.command,
+            folded: fold(bounce.text, bounce.reply),
+        };
+        let known = MEMO.with_borrow(|memo| {
+            (memo.rules == Some(self.id))
+                .then(|| memo.known.get(&key).copied())
+                .flatten()
+        });
+        if let Some(known) = known {
+            return known;
+        }
+        let (classification, regex_asked) = self.run_rules(bounce, &key.folded);
+        if !regex_asked {
+            MEMO.with_borrow_mut(|memo| {
+                if memo.rules != Some(self.id) || memo.known.len() >= MEMO_ENTRIES {
+                    memo.known.clear();
+                    memo.rules = Some(self.id);
+                }
+                memo.known.insert(key, classification);
+            });
+        }
+        classification
+    }
+
+    /// The rules run on one bounce, and whether a regular expression was asked.
+    fn run_rules(&self, bounce: BounceInput<'_>, folded: &str) -> (Classification, bool) {
         let class = bounce
             .reply
             .map(ReplyCode::class)
             .or(bounce.enhanced.map(|code| code.class));
-        let folded = fold(bounce.text, bounce.reply);
 
         // One pass: per rule its first phrase found, and the earliest command marker.
         let mut phrase_of_rule: Vec<Option<usize>> = vec![None; self.rules.len()];
         let mut marker: Option<Command> = None;
-        for found in self.phrases.find_overlapping_iter(&folded) {
+        for found in self.phrases.find_overlapping_iter(folded) {
             let pattern = found.pattern().as_usize();
             match &self.targets[pattern].1 {
                 Target::Rules(numbers) => {
@@ -266,7 +306,7 @@ impl RuleSet {
         let command = bounce.command.or(marker);
 
         if class == Some(2) {
-            return Classification {
+            let delivered = Classification {
                 reason: Reason::Delivered,
                 action: Action::Ignore,
                 rule: None,
@@ -275,6 +315,7 @@ impl RuleSet {
                 moved_from: None,
                 softened: false,
             };
+            return (delivered, false);
         }
 
         // Only a rule with a regex asks; most bounces are decided before the last rules.
@@ -308,7 +349,7 @@ impl RuleSet {
                 if !(enhanced_ok && reply_ok) {
                     return None;
                 }
-                if rule.bare && !*bare.get_or_insert_with(|| is_bare(&folded)) {
+                if rule.bare && !*bare.get_or_insert_with(|| is_bare(folded)) {
                     return None;
                 }
                 let decider = match (phrase, enhanced, bounce.reply) {
@@ -322,8 +363,9 @@ impl RuleSet {
                 Some((number, decider))
             });
 
+        let regex_asked = regex_matches.is_some();
         let Some((number, decider)) = found else {
-            return Classification {
+            let nothing = Classification {
                 reason: Reason::Undefined,
                 action: self.default_action(Reason::Undefined),
                 rule: None,
@@ -332,6 +374,7 @@ impl RuleSet {
                 moved_from: None,
                 softened: false,
             };
+            return (nothing, regex_asked);
         };
         let rule = &self.rules[number].0;
         let mut reason = rule.reason;
@@ -357,7 +400,7 @@ impl RuleSet {
         if softened {
             action = Action::Count;
         }
-        Classification {
+        let classification = Classification {
             reason,
             action,
             rule: Some(number),
@@ -365,8 +408,32 @@ impl RuleSet {
             command,
             moved_from,
             softened,
-        }
+        };
+        (classification, regex_asked)
     }
+}
+
+/// At most this many classifications are remembered a thread; a full memo starts over.
+const MEMO_ENTRIES: usize = 4096;
+
+/// What a classification depends on, when no regular expression had a say.
+#[derive(PartialEq, Eq, Hash)]
+struct MemoKey {
+    reply: Option<ReplyCode>,
+    enhanced: Option<EnhancedCode>,
+    command: Option<Command>,
+    folded: String,
+}
+
+/// One thread's classifications of one rule set.
+#[derive(Default)]
+struct Memo {
+    rules: Option<u64>,
+    known: foldhash::HashMap<MemoKey, Classification>,
+}
+
+thread_local! {
+    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The engine's promises, on the built-in rules and on rule sets built here.
 
 use super::*;
+use crate::bounces::rules::TextRegex;
 
 fn default_rules() -> RuleSet {
     crate::config::load(None)
@@ -306,4 +307,58 @@ fn a_host_that_takes_no_mail_says_so_at_the_greeting() {
     );
     assert_eq!(c.command, Some(Command::Connect));
     assert_eq!((c.reason, c.action), (Reason::NotAccept, Action::Suppress));
+}
+
+#[test]
+fn a_remembered_classification_is_the_one_the_rules_give() {
+    // Texts that fold to one (the address and host names out, lower case) share a memo
+    // entry; what differs in codes or command does not.
+    let rules = default_rules();
+    let fresh = |text: &str| {
+        // Another rule set (another memo) classifies it as if for the first time.
+        let other = default_rules();
+        other.classify_text(text)
+    };
+    let texts = [
+        "550 5.1.1 <ann@example.org>: Recipient address rejected: User unknown",
+        "550 5.1.1 <BOB@example.net>: recipient address rejected: user unknown",
+        "450 4.1.1 <ann@example.org>: Recipient address rejected: User unknown",
+        "550 5.1.1 <ann@example.org>: User unknown (in reply to end of DATA command)",
+        "550 5.1.1 <ann@example.org>: User unknown (in reply to MAIL FROM command)",
+        "Permanent/General",
+        "permanent/general",
+    ];
+    for _ in 0..2 {
+        for text in texts {
+            assert_eq!(rules.classify_text(text), fresh(text), "{text}");
+        }
+    }
+    let remembered = rules.classify_text(texts[1]);
+    assert_eq!(remembered, rules.classify_text(texts[0]));
+    assert_eq!(remembered.reason, Reason::UserUnknown);
+}
+
+#[test]
+fn a_text_a_regular_expression_decided_is_not_remembered() {
+    // The regex reads the text as written; two texts that fold to one may differ there.
+    let rule = Rule {
+        name: "vip".to_owned(),
+        text: Vec::new(),
+        regex: vec![TextRegex("ceo@example\\.org".to_owned())],
+        enhanced: Vec::new(),
+        reply: Vec::new(),
+        bare: false,
+        reason: Reason::Suspend,
+        action: Some(Action::Suppress),
+        advice: None,
+    };
+    let rules = RuleSet::new(vec![(rule, Origin::Default)], ReasonTable::new()).unwrap();
+    let first = rules.classify_text("550 <ceo@example.org> zebra");
+    let second = rules.classify_text("550 <bob@example.org> zebra");
+    assert_eq!(first.rule, Some(0));
+    assert_eq!(second.rule, None);
+    assert_eq!(
+        rules.classify_text("550 <ceo@example.org> zebra").rule,
+        Some(0)
+    );
 }

@@ -10,12 +10,14 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::{
-    Event, HistoryOptions, HistoryProblem, HistoryRowProblem, RawBounce, classify_bounce, generic,
+    Event, History, HistoryOptions, HistoryProblem, HistoryRowProblem, RawBounce, add_event,
+    classify_bounce, generic, merge,
 };
 use crate::bounces::classify::RuleSet;
 use crate::bounces::codes::ReplyCode;
 use crate::bounces::import::{self, ImportOptions, Imported, Source};
 use crate::bounces::rules::Action;
+use crate::bounces::time::UnixSeconds;
 use crate::table::{self, InputProblem};
 
 /// How much of a file is read to tell an mbox, which is streamed, from the rest, which is
@@ -63,9 +65,27 @@ pub fn read_file_each(
     options: HistoryOptions,
     each: &mut dyn FnMut(Event),
 ) -> FileSummary {
-    let mut out = Outcome::new(Arc::from(path), each);
+    let mut out = Outcome::new(Arc::from(path), Sink::Each(each));
     read_into(path, rules, options, &mut out);
-    out.finish()
+    out.finish().0
+}
+
+/// Read one history file of any known format, its events added up per address as they come
+/// (see [`super::load`]); events dated after `latest` do not move [`History::newest`].
+pub fn read_file_summed(
+    path: &Path,
+    rules: &RuleSet,
+    options: HistoryOptions,
+    latest: UnixSeconds,
+) -> (FileSummary, History) {
+    let sink = Sink::Sum {
+        sums: History::default(),
+        latest,
+    };
+    let mut out = Outcome::new(Arc::from(path), sink);
+    read_into(path, rules, options, &mut out);
+    let (summary, sums) = out.finish();
+    (summary, sums.unwrap_or_default())
 }
 
 fn read_into(path: &Path, rules: &RuleSet, options: HistoryOptions, out: &mut Outcome<'_>) {
@@ -142,10 +162,58 @@ fn import_failed(file: &Arc<Path>, source: Source, error: &import::ImportError) 
     }
 }
 
+/// Where one file's events go.
+pub(super) enum Sink<'s> {
+    /// Each event handed on, in file order.
+    Each(&'s mut dyn FnMut(Event)),
+    /// The events added up per address: no event is kept, and the pieces of a big file can
+    /// be added up apart (on all cores) and merged in order.
+    Sum { sums: History, latest: UnixSeconds },
+}
+
+/// What a piece of a file read: the same as the whole file's [`Outcome`], for a piece read on
+/// a core of its own.
+pub(super) struct Piece {
+    pub(super) rows: usize,
+    events: usize,
+    pub(super) problems: Vec<HistoryProblem>,
+    undated_soft: usize,
+    /// The events in order, unless they are added up (see [`Sink::Sum`]).
+    kept: Vec<Event>,
+    /// The events added up, with the latest time that may move [`History::newest`].
+    sums: Option<(History, UnixSeconds)>,
+}
+
+impl Piece {
+    /// Take one event, or the problem that kept a row from being one.
+    pub(super) fn take(&mut self, file: &Arc<Path>, result: Result<Event, HistoryProblem>) {
+        let mut event = match result {
+            Ok(event) => event,
+            Err(problem) => return self.problems.push(problem),
+        };
+        if let Some(warning) = event.warning.take() {
+            self.problems.push(HistoryProblem {
+                file: file.clone(),
+                line: event.line.max(1),
+                problem: warning,
+                whole_file: false,
+            });
+        }
+        if event.action == Action::Count && event.time.is_none() {
+            self.undated_soft += 1;
+        }
+        self.events += 1;
+        match &mut self.sums {
+            Some((sums, latest)) => add_event(sums, event, *latest),
+            None => self.kept.push(event),
+        }
+    }
+}
+
 /// Where one file's events go, and what is said about the file.
 pub(super) struct Outcome<'s> {
     pub(super) file: Arc<Path>,
-    each: &'s mut dyn FnMut(Event),
+    sink: Sink<'s>,
     pub(super) rows: usize,
     events: usize,
     pub(super) problems: Vec<HistoryProblem>,
@@ -154,15 +222,57 @@ pub(super) struct Outcome<'s> {
 }
 
 impl<'s> Outcome<'s> {
-    fn new(file: Arc<Path>, each: &'s mut dyn FnMut(Event)) -> Outcome<'s> {
+    pub(super) fn new(file: Arc<Path>, sink: Sink<'s>) -> Outcome<'s> {
         Outcome {
             file,
-            each,
+            sink,
             rows: 0,
             events: 0,
             problems: Vec::new(),
             auto_replies: 0,
             undated_soft: 0,
+        }
+    }
+
+    /// An empty piece to read a part of the file into, with room for `rows`.
+    pub(super) fn piece(&self, rows: usize) -> Piece {
+        self.pieces()(rows)
+    }
+
+    /// What makes empty pieces for this file's sink, on any core.
+    pub(super) fn pieces(&self) -> impl Fn(usize) -> Piece + Sync + use<> {
+        let latest = match &self.sink {
+            Sink::Each(_) => None,
+            Sink::Sum { latest, .. } => Some(*latest),
+        };
+        move |rows| Piece {
+            rows: 0,
+            events: 0,
+            problems: Vec::new(),
+            undated_soft: 0,
+            kept: Vec::with_capacity(if latest.is_none() { rows } else { 0 }),
+            sums: latest.map(|latest| {
+                let mut sums = History::default();
+                sums.by_address.reserve(rows);
+                (sums, latest)
+            }),
+        }
+    }
+
+    /// Add what a piece read, the pieces taken in file order.
+    pub(super) fn absorb(&mut self, piece: Piece) {
+        self.rows += piece.rows;
+        self.events += piece.events;
+        self.undated_soft += piece.undated_soft;
+        self.problems.extend(piece.problems);
+        // A piece made by [`Outcome::piece`] keeps its events for `Each`, sums for `Sum`.
+        match &mut self.sink {
+            Sink::Each(each) => piece.kept.into_iter().for_each(each),
+            Sink::Sum { sums, .. } => {
+                if let Some((piece_sums, _)) = piece.sums {
+                    merge(sums, piece_sums);
+                }
+            }
         }
     }
 
@@ -180,26 +290,12 @@ impl<'s> Outcome<'s> {
     /// Hand on the events read, in order; their warnings and the records that could not be
     /// used become problems.
     pub(super) fn take(&mut self, results: Vec<Result<Event, HistoryProblem>>) {
+        let mut piece = self.piece(0);
+        let file = self.file.clone();
         for result in results {
-            match result {
-                Ok(mut event) => {
-                    if let Some(warning) = event.warning.take() {
-                        self.problems.push(HistoryProblem {
-                            file: self.file.clone(),
-                            line: event.line.max(1),
-                            problem: warning,
-                            whole_file: false,
-                        });
-                    }
-                    if event.action == Action::Count && event.time.is_none() {
-                        self.undated_soft += 1;
-                    }
-                    self.events += 1;
-                    (self.each)(event);
-                }
-                Err(problem) => self.problems.push(problem),
-            }
+            piece.take(&file, result);
         }
+        self.absorb(piece);
     }
 
     /// What an importer read (a whole file, or a batch of an mbox's messages), classified.
@@ -248,7 +344,7 @@ impl<'s> Outcome<'s> {
 
     /// The problems in line order, then the undated soft bounces, said once a file: they are
     /// read, but the policy cannot weigh them.
-    fn finish(mut self) -> FileSummary {
+    pub(super) fn finish(mut self) -> (FileSummary, Option<History>) {
         self.problems.sort_by_key(|problem| problem.line);
         if self.undated_soft > 0 {
             self.problems.push(HistoryProblem {
@@ -260,11 +356,16 @@ impl<'s> Outcome<'s> {
                 whole_file: false,
             });
         }
-        FileSummary {
+        let summary = FileSummary {
             rows: self.rows,
             events: self.events,
             problems: self.problems,
             auto_replies: self.auto_replies,
-        }
+        };
+        let sums = match self.sink {
+            Sink::Each(_) => None,
+            Sink::Sum { sums, .. } => Some(sums),
+        };
+        (summary, sums)
     }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use rayon::prelude::*;
+use std::ops::ControlFlow;
 
 use super::file::Outcome;
 use super::{Event, HistoryOptions, HistoryProblem, HistoryRowProblem, RawBounce, classify_bounce};
@@ -14,10 +14,7 @@ use crate::bounces::command::Command;
 use crate::bounces::import::{self, Trace};
 use crate::bounces::time::{self, TimeRead};
 use crate::lists::find_header;
-use crate::table::{self, InputProblem, Record};
-
-/// Rows read, then classified on all cores, at a time.
-const CLASSIFY_BATCH: usize = 16 * 1024;
+use crate::table::{self, InputProblem, Position, Record, Scanner};
 
 const ADDRESS_HEADERS: &[&str] = &["email", "emailaddress", "recipient", "address", "to"];
 const TIME_HEADERS: &[&str] = &[
@@ -57,22 +54,19 @@ pub(super) fn looks_generic(bytes: &[u8]) -> bool {
     generic
 }
 
-/// The cells of one history row that the rules read, in one allocation: address, time,
-/// reply code, enhanced code, diagnostic, and (in files `history import` wrote) source,
-/// source verdict, already suppressed.
-struct RowCells {
+/// The cells of one history row that the rules read: address, time, reply code, enhanced
+/// code, diagnostic, and (in files `history import` wrote) source, source verdict, already
+/// suppressed, command, reporting MTA, remote MTA, Message-ID, List-Id.
+struct RowCells<'r> {
     line: u64,
-    text: String,
-    ends: [usize; CELLS],
+    cells: [Option<&'r str>; CELLS],
 }
 
 /// The cells a row keeps (see [`RowCells::get`]).
 const CELLS: usize = 13;
 
-impl RowCells {
-    fn new(record: &Record<'_>, columns: &Columns) -> RowCells {
-        let mut text = String::new();
-        let mut ends = [0; CELLS];
+impl<'r> RowCells<'r> {
+    fn new(record: &Record<'r>, columns: &Columns) -> RowCells<'r> {
         let wanted = [
             Some(columns.address),
             columns.time,
@@ -88,25 +82,21 @@ impl RowCells {
             columns.message_id,
             columns.list_id,
         ];
-        for (end, column) in ends.iter_mut().zip(wanted) {
-            if let Some(field) = column.and_then(|c| record.field(c)) {
-                text.push_str(unguarded(field.trim()));
-            }
-            *end = text.len();
-        }
         RowCells {
             line: record.line,
-            text,
-            ends,
+            cells: wanted.map(|column| {
+                column
+                    .and_then(|c| record.field(c))
+                    .map(|field| unguarded(field.trim()))
+                    .filter(|cell| !cell.is_empty())
+            }),
         }
     }
 
     /// Cell `index` (0 address .. 7 already suppressed, 8 command, 9 reporting MTA, 10
     /// remote MTA, 11 Message-ID, 12 List-Id); `None` when empty or absent.
-    fn get(&self, index: usize) -> Option<&str> {
-        let start = if index == 0 { 0 } else { self.ends[index - 1] };
-        let cell = &self.text[start..self.ends[index]];
-        (!cell.is_empty()).then_some(cell)
+    fn get(&self, index: usize) -> Option<&'r str> {
+        self.cells[index]
     }
 }
 
@@ -137,93 +127,102 @@ struct Columns {
     count: usize,
 }
 
-/// A generic history CSV: its rows read, events and problems, into `out`.
+/// A generic history CSV: its rows read, events and problems, into `out`. A big file is read
+/// on all cores, a chunk each (see `table::par_for_each_record`), and the chunks are taken in
+/// file order.
 pub(super) fn read(bytes: &[u8], rules: &RuleSet, options: HistoryOptions, out: &mut Outcome<'_>) {
+    read_chunked(bytes, rules, options, out, table::CHUNK_BYTES);
+}
+
+/// [`read`], a chunk of about `chunk_bytes` on each core at a time.
+pub(super) fn read_chunked(
+    bytes: &[u8],
+    rules: &RuleSet,
+    options: HistoryOptions,
+    out: &mut Outcome<'_>,
+    chunk_bytes: usize,
+) {
     let file = &out.file.clone();
     let bytes = match table::decode_prelude(bytes) {
         Ok(bytes) => bytes,
         Err(problem) => return out.whole_file(problem),
     };
+    let delimiter = table::sniff_delimiter(&bytes);
+    let bad_input = |line, problem: InputProblem| HistoryProblem {
+        file: file.clone(),
+        line,
+        // An unclosed quote is not a row of its own: the last row swallowed the rest.
+        whole_file: problem == InputProblem::UnterminatedQuote,
+        problem: HistoryRowProblem::BadInput { problem },
+    };
 
-    // Rows are gathered a batch at a time, each batch classified in parallel (the rules are
-    // the costly part) and its events handed on before the next is read.
-    let mut rows: Vec<RowCells> = Vec::with_capacity(CLASSIFY_BATCH);
+    // The header: the first row that can be read.
+    let mut head = out.piece(0);
     let mut columns: Option<Columns> = None;
     let mut file_problem = None;
-    let mut rows_read = 0;
-    table::for_each_record(&bytes, table::sniff_delimiter(&bytes), |record| {
-        if file_problem.is_some() {
-            return;
-        }
-        let record = match record {
-            Ok(record) => record,
-            Err((line, problem)) => {
-                // An unclosed quote is not a row of its own: the last row swallowed the rest.
-                let whole_file = problem == InputProblem::UnterminatedQuote;
-                rows_read += usize::from(!whole_file);
-                out.problems.push(HistoryProblem {
-                    file: file.clone(),
-                    line,
-                    problem: HistoryRowProblem::BadInput { problem },
-                    whole_file,
-                });
-                return;
-            }
-        };
-        let Some(columns) = &columns else {
-            match find_columns(&record) {
+    let start = Position { offset: 0, line: 1 };
+    let stopped = Scanner::new(delimiter).scan(&bytes, start, usize::MAX, |record| {
+        match record {
+            Ok(record) => match find_columns(&record) {
                 Ok(found) => columns = Some(found),
                 Err(problem) => file_problem = Some(problem),
+            },
+            Err((line, problem)) => {
+                let problem = bad_input(line, problem);
+                head.rows += usize::from(!problem.whole_file);
+                head.problems.push(problem);
+                return ControlFlow::Continue(());
             }
-            return;
-        };
-        rows_read += 1;
-        if record.len() != columns.count {
-            out.problems.push(HistoryProblem {
-                file: file.clone(),
-                line: record.line,
-                problem: HistoryRowProblem::BadInput {
-                    problem: InputProblem::RaggedRow {
-                        fields: record.len(),
-                        expected: columns.count,
-                    },
-                },
-                whole_file: false,
-            });
-            return;
         }
-        rows.push(RowCells::new(&record, columns));
-        if rows.len() == CLASSIFY_BATCH {
-            classify(&rows, rules, options, out);
-            rows.clear();
-        }
+        ControlFlow::Break(())
     });
     if let Some(problem) = file_problem {
         return out.whole_file(problem);
     }
-    if columns.is_none() {
+    let Some(columns) = columns else {
         return out.whole_file(InputProblem::EmptyFile);
+    };
+    out.absorb(head);
+
+    let pieces = table::par_for_each_record(
+        &bytes,
+        delimiter,
+        stopped,
+        chunk_bytes,
+        out.pieces(),
+        |piece, record| {
+            let record = match record {
+                Ok(record) => record,
+                Err((line, problem)) => {
+                    let problem = bad_input(line, problem);
+                    piece.rows += usize::from(!problem.whole_file);
+                    return piece.problems.push(problem);
+                }
+            };
+            piece.rows += 1;
+            let result = if record.len() == columns.count {
+                let row = RowCells::new(&record, &columns);
+                read_event(&row, rules, options, file).map_err(|problem| HistoryProblem {
+                    file: file.clone(),
+                    line: row.line,
+                    problem,
+                    whole_file: false,
+                })
+            } else {
+                Err(bad_input(
+                    record.line,
+                    InputProblem::RaggedRow {
+                        fields: record.len(),
+                        expected: columns.count,
+                    },
+                ))
+            };
+            piece.take(file, result);
+        },
+    );
+    for piece in pieces {
+        out.absorb(piece);
     }
-
-    classify(&rows, rules, options, out);
-    out.rows += rows_read;
-}
-
-/// Classify rows on all cores and hand their events on, in order.
-fn classify(rows: &[RowCells], rules: &RuleSet, options: HistoryOptions, out: &mut Outcome<'_>) {
-    let file = &out.file;
-    let results: Vec<Result<Event, HistoryProblem>> = rows
-        .par_iter()
-        .map(|row| {
-            read_event(row, rules, options, file).map_err(|problem| HistoryProblem {
-                file: file.clone(),
-                line: row.line,
-                problem,
-                whole_file: false,
-            })
-        })
-        .collect();
-    out.take(results);
 }
 
 fn find_columns(header: &Record<'_>) -> Result<Columns, InputProblem> {
@@ -267,7 +266,7 @@ fn find_columns(header: &Record<'_>) -> Result<Columns, InputProblem> {
 }
 
 fn read_event(
-    row: &RowCells,
+    row: &RowCells<'_>,
     rules: &RuleSet,
     options: HistoryOptions,
     file: &Arc<Path>,

@@ -335,11 +335,7 @@ pub fn load(files: &[PathBuf], rules: &RuleSet, options: HistoryOptions) -> Hist
     let latest = options.latest_time();
     let per_file: Vec<(FileSummary, History)> = files
         .par_iter()
-        .map(|path| {
-            let mut sums = History::default();
-            let each = &mut |event| add_event(&mut sums, event, latest);
-            (read_file_each(path, rules, options, each), sums)
-        })
+        .map(|path| file::read_file_summed(path, rules, options, latest))
         .collect();
     let mut history = History {
         files: files.to_vec(),
@@ -354,7 +350,7 @@ pub fn load(files: &[PathBuf], rules: &RuleSet, options: HistoryOptions) -> Hist
     history
 }
 
-/// Add one file's sums to those of the files before it.
+/// Add one file's (or piece's) sums to those of the files (pieces) before it.
 fn merge(history: &mut History, file: History) {
     history.newest = history.newest.max(file.newest);
     if history.by_address.is_empty() {

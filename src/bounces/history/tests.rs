@@ -163,3 +163,81 @@ fn get_finds_every_address_and_its_filter_turns_most_others_away() {
         .insert("late@x.org".to_owned(), AddressHistory::default());
     assert!(history.get("late@x.org").is_some());
 }
+
+/// Everything one read of a generic history CSV says, in `chunk_bytes` pieces: the summary
+/// (rows, events, problems with their lines) and the sums, or the events in order.
+fn read_generic(data: &[u8], chunk_bytes: usize, summed: bool) -> String {
+    let rules = crate::config::load(None).expect("built-in rules").rules;
+    let options = HistoryOptions {
+        now: Some(2_000_000_000),
+        ..HistoryOptions::default()
+    };
+    let file: Arc<Path> = Arc::from(Path::new("history.csv"));
+    let mut events = Vec::new();
+    let mut keep = |event: Event| events.push((event.key, event.line, event.action));
+    let sink = if summed {
+        file::Sink::Sum {
+            sums: History::default(),
+            latest: options.latest_time(),
+        }
+    } else {
+        file::Sink::Each(&mut keep)
+    };
+    let mut out = file::Outcome::new(file, sink);
+    generic::read_chunked(data, &rules, options, &mut out, chunk_bytes);
+    let (summary, history) = out.finish();
+    let problems: Vec<String> = summary
+        .problems
+        .iter()
+        .map(|p| format!("{}:{} {}", p.line, p.whole_file, p.problem))
+        .collect();
+    let gathered = match history {
+        Some(history) => sums(&history),
+        None => format!("{events:?}"),
+    };
+    format!(
+        "rows {} events {} problems {problems:?}\n{gathered}",
+        summary.rows, summary.events
+    )
+}
+
+/// Read in chunks as small as a byte (every line start a chunk start), a history CSV reads as
+/// it does in one piece: the same rows, events in order, sums, and problems at their lines,
+/// quoted line breaks and a ragged row included.
+#[test]
+fn chunked_history_reads_what_serial_reading_reads() {
+    let files: &[&[u8]] = &[
+        b"email,timestamp,smtp_code,diagnostic\n\
+          ann@x.de,2026-01-02T00:00:00Z,550,\"550 5.1.1 user\nunknown\"\n\
+          bob@x.de,2026-01-03T00:00:00Z,452,mailbox full\n\
+          ann@x.de,2026-01-01T00:00:00Z,550,550 5.1.1 no such user\n\
+          bob@x.de,2026-01-05T00:00:00Z,452,\"4.2.2 over\r\nquota\"\n\
+          carl@x.de,yesterday,550,user unknown\n\
+          dora@x.de,2026-01-06T00:00:00Z,550\n\
+          not an address,2026-01-06T00:00:00Z,550,user unknown\n\
+          bob@x.de,,452,mailbox full\n\
+          ann@x.de,2026-01-01T00:00:00Z,550,\"550 5.1.1 second of equals\"\n",
+        b"\"email\",\"code\"\r\n\"a@x.de\",\"550\"\r\n\r\nb@x.de,421\r\n\"c@x.de\",\"55\n0\"\r\n",
+        b"email,diagnostic\nann@x.de,\"550 user unknown\nbob@x.de,550 user unknown\n",
+        b"\"bad\nheader\nemail,smtp_code\nann@x.de,550\n",
+    ];
+    for data in files {
+        for summed in [false, true] {
+            let whole = read_generic(data, usize::MAX, summed);
+            for chunk_bytes in [1, 2, 7, 64] {
+                let text = String::from_utf8_lossy(data);
+                assert_eq!(
+                    read_generic(data, chunk_bytes, summed),
+                    whole,
+                    "{chunk_bytes}-byte chunks, summed {summed}: {text}"
+                );
+            }
+        }
+    }
+    // The pieces added up are the pieces: a reader can see the sums are not empty.
+    let first = read_generic(files[0], 1, true);
+    assert!(
+        first.contains("ann@x.de") && first.contains("rows 9 events 7"),
+        "{first}"
+    );
+}

@@ -1,13 +1,14 @@
 //! Which rows of a list repeat an earlier one, and the set of a list's unique address keys.
 //!
 //! A million rows are not put in a hash map: inserting into a table of 50 MB is a cache miss
-//! a row, on one core. Each row's key is hashed once, on all cores; the (hash, row) pairs are
-//! sorted on all cores, so the copies of an address sit side by side, and the keys are
-//! compared only inside a run of equal hashes: the result is exact.
+//! a row, on one core. Each row's key is hashed once, on all cores (with
+//! [`syntax::key_hash`], in phase 1 of the gate); the (hash, row) pairs are sorted on all
+//! cores, so the copies of an address sit side by side, and the keys are compared only inside
+//! a run of equal hashes: the result is exact.
 //!
-//! What outlives the gate is an [`AddressSet`]: the xxh3-128 hashes of the unique keys, 16
-//! bytes an address, for the run-wide rate (an address on two lists counts once) and for the
-//! shards' merge.
+//! What outlives the gate is an [`AddressSet`]: the hashes of the unique keys, 16 bytes an
+//! address, for the run-wide rate (an address on two lists counts once) and for the shards'
+//! merge.
 
 use std::fmt;
 
@@ -15,20 +16,23 @@ use rayon::prelude::*;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
+
+use crate::syntax::key_hash;
 
 /// For each row, the row its address first appears on (itself when it is new), by index.
-/// `key_of(i)` is the matching key of row `i`.
-pub(super) fn first_rows<'a, F>(rows: usize, key_of: F) -> Vec<usize>
+/// `hashes[i]` is the [`key_hash`] of row `i`'s matching key, `key_of(i)` the key.
+pub(super) fn first_rows<'a, F>(hashes: &[u128], key_of: F) -> Vec<usize>
 where
     F: Fn(usize) -> &'a str + Sync,
 {
-    // The hash in the high half, the row in the low: sorted, the copies of an address come
-    // together in row order, so the first of each is the earliest.
-    let mut order: Vec<u128> = (0..rows)
-        .into_par_iter()
+    let rows = hashes.len();
+    // Half the hash in the high half, the row in the low: sorted, the copies of an address
+    // come together in row order, so the first of each is the earliest.
+    let mut order: Vec<u128> = hashes
+        .par_iter()
         .with_min_len(4096)
-        .map(|row| (u128::from(xxh3_64(key_of(row).as_bytes())) << 64) | row as u128)
+        .enumerate()
+        .map(|(row, hash)| (hash >> 64 << 64) | row as u128)
         .collect();
     order.par_sort_unstable();
     let mut first: Vec<usize> = (0..rows).collect();
@@ -63,11 +67,9 @@ pub struct AddressSet {
 
 impl AddressSet {
     /// The set of the keys of the rows that are the first of their address (`first[row] ==
-    /// row`, as [`first_rows`] gives): no sort needed, and each hash written once, in place.
-    pub(super) fn of_first_rows<'a, F>(first: &[usize], key_of: F) -> AddressSet
-    where
-        F: Fn(usize) -> &'a str + Sync,
-    {
+    /// row`, as [`first_rows`] gives), `row_hashes[row]` the key's [`key_hash`]: no sort
+    /// needed, and each hash written once, in place.
+    pub(super) fn of_first_rows(first: &[usize], row_hashes: &[u128]) -> AddressSet {
         const CHUNK: usize = 65_536;
         let is_first = |(row, &first): (usize, &usize)| row == first;
         let counts: Vec<usize> = first
@@ -100,22 +102,17 @@ impl AddressSet {
                     .zip(firsts)
                     .filter(|&(row, first)| is_first((row, first)));
                 for (slot, (row, _)) in output.iter_mut().zip(rows) {
-                    *slot = hash(key_of(row));
+                    *slot = row_hashes[row];
                 }
             });
         AddressSet { hashes }
     }
 
-    /// The set of the keys of these rows, which hold distinct keys: no sort needed.
-    pub(super) fn of_distinct_rows<'a, F>(
-        rows: impl ParallelIterator<Item = usize>,
-        key_of: F,
-    ) -> AddressSet
-    where
-        F: Fn(usize) -> &'a str + Sync + Send,
-    {
+    /// The set of the keys of these rows, which hold distinct keys (`hashes[row]` the key's
+    /// [`key_hash`]): no sort needed.
+    pub(super) fn of_distinct_rows(rows: &[usize], hashes: &[u128]) -> AddressSet {
         AddressSet {
-            hashes: rows.map(|row| hash(key_of(row))).collect(),
+            hashes: rows.iter().map(|&row| hashes[row]).collect(),
         }
     }
 
@@ -157,7 +154,7 @@ impl AddressSet {
 
 impl<'a> FromIterator<&'a str> for AddressSet {
     fn from_iter<I: IntoIterator<Item = &'a str>>(keys: I) -> AddressSet {
-        AddressSet::from_hashes(keys.into_iter().map(hash).collect())
+        AddressSet::from_hashes(keys.into_iter().map(key_hash).collect())
     }
 }
 
@@ -170,10 +167,6 @@ impl PartialEq for AddressSet {
         theirs.sort_unstable();
         mine == theirs
     }
-}
-
-fn hash(key: &str) -> u128 {
-    xxh3_128(key.as_bytes())
 }
 
 /// In a shard's report: an array of 32 hex digits a key.
@@ -221,8 +214,12 @@ impl<'de> Deserialize<'de> for AddressSet {
 mod tests {
     use super::*;
 
+    fn hashes<S: AsRef<str>>(keys: &[S]) -> Vec<u128> {
+        keys.iter().map(|key| key_hash(key.as_ref())).collect()
+    }
+
     fn firsts(keys: &[&str]) -> Vec<usize> {
-        first_rows(keys.len(), |row| keys[row])
+        first_rows(&hashes(keys), |row| keys[row])
     }
 
     #[test]
@@ -236,11 +233,18 @@ mod tests {
     }
 
     #[test]
+    fn keys_that_share_a_hash_stay_apart() {
+        // Every hash equal: the keys themselves decide.
+        let keys = ["a@x.org", "b@x.org", "a@x.org", "c@x.org", "b@x.org"];
+        assert_eq!(first_rows(&[7; 5], |row| keys[row]), [0, 1, 0, 3, 1]);
+    }
+
+    #[test]
     fn many_copies_of_one_address_stay_linear_and_exact() {
         let keys: Vec<String> = (0..20_000)
             .map(|i| format!("user{}@x.org", i % 3))
             .collect();
-        let first = first_rows(keys.len(), |row| &keys[row]);
+        let first = first_rows(&hashes(&keys), |row| &keys[row]);
         for (row, first) in first.iter().enumerate() {
             assert_eq!(*first, row % 3, "row {row}");
         }
@@ -252,8 +256,9 @@ mod tests {
         let keys: Vec<String> = (0..150_000)
             .map(|i| format!("user{}@x.org", (i * 7) % 90_001))
             .collect();
-        let first = first_rows(keys.len(), |row| &keys[row]);
-        let set = AddressSet::of_first_rows(&first, |row| &keys[row]);
+        let hashes = hashes(&keys);
+        let first = first_rows(&hashes, |row| &keys[row]);
+        let set = AddressSet::of_first_rows(&first, &hashes);
         let distinct: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
         assert_eq!(set.len(), distinct.len());
         assert_eq!(set, distinct.into_iter().collect::<AddressSet>());

@@ -18,7 +18,7 @@ use crate::domains::{DomainReport, DomainVerdict};
 use crate::finding::{Finding, Reason, Severity};
 use crate::lists::{ListFile, SkipReason};
 use crate::risk::RiskReport;
-use crate::syntax::{Checked, CheckedCell};
+use crate::syntax::{Checked, CheckedCell, key_hash};
 
 mod keys;
 mod risk;
@@ -127,7 +127,11 @@ struct RowNote<'a> {
 type Notes<'a> = Vec<(usize, Box<RowNote<'a>>)>;
 
 /// A row's note, and whether its domain has plain MX (counted apart: it needs no note).
-fn judge_row<'a>(cell: &CheckedCell, context: &Context<'a>) -> (Option<Box<RowNote<'a>>>, bool) {
+fn judge_row<'a>(
+    cell: &CheckedCell,
+    hash: u128,
+    context: &Context<'a>,
+) -> (Option<Box<RowNote<'a>>>, bool) {
     let Context {
         domains,
         history,
@@ -142,7 +146,7 @@ fn judge_row<'a>(cell: &CheckedCell, context: &Context<'a>) -> (Option<Box<RowNo
     };
     let past = match error {
         Some(_) => None,
-        None => history.get(key),
+        None => history.get_hashed(key, hash),
     };
     // `local@domain`, split once (a quoted local part may hold an @).
     let parts = match error {
@@ -177,6 +181,16 @@ fn judge_row<'a>(cell: &CheckedCell, context: &Context<'a>) -> (Option<Box<RowNo
             })
         });
     (note, has_mx)
+}
+
+/// Whether the row's address is valid and its domain has plain MX (as [`judge_row`] says).
+fn has_mx(cell: &CheckedCell, domains: &DomainReport) -> bool {
+    let valid = matches!(cell.checked, Checked::Valid(_));
+    valid
+        && matches!(
+            domains.get(domain_of(cell.checked.key())),
+            Some(DomainVerdict::Mx { .. })
+        )
 }
 
 /// The address as shown: the checked address, or an invalid cell's text.
@@ -394,31 +408,31 @@ pub fn judge(
         }
     }
 
-    // Phase 1, on all cores: which rows repeat an earlier one; each row's own verdict, from
-    // its syntax or its history; the new addresses on domains with plain MX.
-    let key_of = |row: usize| cells[row].checked.key();
-    let first_rows = keys::first_rows(cells.len(), key_of);
+    // Phase 1, on all cores: each row's key hash (for the duplicates, the history's filter
+    // and the sets of unique addresses) and its own verdict, from its syntax or its history;
+    // the rows on domains with plain MX are counted.
+    let mut hashes = vec![0u128; cells.len()];
     // Only the rows with something to say get a note, kept with their row.
     let judged: Vec<(Notes, usize)> = cells
         .par_chunks(JUDGE_CHUNK)
+        .zip(hashes.par_chunks_mut(JUDGE_CHUNK))
         .enumerate()
-        .map(|(chunk, rows)| {
+        .map(|(chunk, (rows, hashes))| {
             let mut notes = Vec::new();
-            let mut new_with_mx = 0;
-            for (offset, cell) in rows.iter().enumerate() {
-                let row = chunk * JUDGE_CHUNK + offset;
-                let (note, has_mx) = judge_row(cell, context);
-                new_with_mx += usize::from(has_mx && first_rows[row] == row);
-                notes.extend(note.map(|note| (row, note)));
+            let mut with_mx = 0;
+            for (offset, (cell, hash)) in rows.iter().zip(hashes).enumerate() {
+                *hash = key_hash(cell.checked.key());
+                let (note, has_mx) = judge_row(cell, *hash, context);
+                with_mx += usize::from(has_mx);
+                notes.extend(note.map(|note| (chunk * JUDGE_CHUNK + offset, note)));
             }
-            (notes, new_with_mx)
+            (notes, with_mx)
         })
         .collect();
-    let new_with_mx: usize = judged.iter().map(|(_, count)| count).sum();
-    if new_with_mx > 0 {
-        // `DomainVerdict::Mx`'s code.
-        stats.domains.insert("mx", new_with_mx);
-    }
+    let rows_with_mx: usize = judged.iter().map(|(_, count)| count).sum();
+    // Which rows repeat an earlier one.
+    let key_of = |row: usize| cells[row].checked.key();
+    let first_rows = keys::first_rows(&hashes, key_of);
     let mut notes = judged.into_iter().flat_map(|(notes, _)| notes).peekable();
 
     // Phase 2, in file order: duplicates, findings, and unique counts.
@@ -429,11 +443,14 @@ pub fn judge(
     let mut blocked_addresses = 0;
     let mut groups = DomainGroups::default();
     let mut added = AddedStats::default();
+    // A copy of an address on a domain with plain MX: counted in phase 1, but not new.
+    let mut copies_with_mx = 0;
     for (index, cell) in cells.iter().enumerate() {
         let note = notes
             .next_if(|(row, _)| *row == index)
             .map(|(_, note)| note);
-        let key = cell.checked.key();
+        // Most rows need neither their key nor their text here: neither is read for them.
+        let key = || cell.checked.key();
         let shown = || shown_text(cell).to_owned();
         if cell.padded()
             && let Some(severity) = level_severity(policy.whitespace)
@@ -449,6 +466,7 @@ pub fn judge(
         let is_new = first == index;
         if !is_new {
             stats.duplicates += 1;
+            copies_with_mx += usize::from(has_mx(cell, domains));
             if let Some(severity) = level_severity(policy.duplicate) {
                 findings.push(finding(
                     cell.line(),
@@ -461,7 +479,7 @@ pub fn judge(
             }
         }
         let Some(note) = note else {
-            if is_new && previous.is_some_and(|previous| !previous.contains(key)) {
+            if is_new && previous.is_some_and(|previous| !previous.contains(key())) {
                 added.addresses += 1;
             }
             continue;
@@ -505,10 +523,10 @@ pub fn judge(
                 }
                 row_bounces |= bounces;
             }
-            groups.add(domain_of(key), verdict, cell.line(), is_new, shown);
+            groups.add(domain_of(key()), verdict, cell.line(), is_new, shown);
         }
         if let Some(row_risk) = &row_risk {
-            for (severity, flag) in risk::flags(row_risk, domain_of(key), policy) {
+            for (severity, flag) in risk::flags(row_risk, domain_of(key()), policy) {
                 if is_new {
                     risk::count(&flag, &mut stats);
                     row_bounces |= policy.risky_counts_as_bounce;
@@ -521,7 +539,7 @@ pub fn judge(
                 ));
             }
         }
-        if is_new && previous.is_some_and(|previous| !previous.contains(key)) {
+        if is_new && previous.is_some_and(|previous| !previous.contains(key())) {
             added.addresses += 1;
             added.bouncing += usize::from(row_bounces);
         }
@@ -534,6 +552,12 @@ pub fn judge(
                 bouncing_rows.push(index);
             }
         }
+    }
+
+    let new_with_mx = rows_with_mx - copies_with_mx;
+    if new_with_mx > 0 {
+        // `DomainVerdict::Mx`'s code.
+        stats.domains.insert("mx", new_with_mx);
     }
 
     for group in groups.into_groups() {
@@ -566,8 +590,8 @@ pub fn judge(
         }
     }
 
-    let keys = AddressSet::of_first_rows(&first_rows, key_of);
-    let bouncing = AddressSet::of_distinct_rows(bouncing_rows.into_par_iter(), key_of);
+    let keys = AddressSet::of_first_rows(&first_rows, &hashes);
+    let bouncing = AddressSet::of_distinct_rows(&bouncing_rows, &hashes);
     crate::drop_in_background(cells);
     stats.addresses = keys.len();
     stats.predicted_hard = predicted;

@@ -411,6 +411,27 @@ fn a_dead_domain_is_one_finding_with_every_line() {
 }
 
 #[test]
+fn the_addresses_with_plain_mx_are_counted_once_each() {
+    let report = Scene::new(&[
+        "ok@gmail.com",
+        "OK@GMAIL.COM",
+        "two@gmail.com",
+        "ok@gmail.com",
+        "a@dead.fixture.net",
+        "a@dead.fixture.net",
+        "not an address@gmail.com",
+        "not an address@gmail.com",
+    ])
+    .domain("dead.fixture.net", DomainVerdict::DomainNotFound)
+    .domain("gmail.com", DomainVerdict::Mx { hosts: vec![] })
+    .judge();
+    let s = &report.stats;
+    assert_eq!(s.duplicates, 4);
+    assert_eq!(s.domains.get("mx"), Some(&2));
+    assert_eq!(s.domains.get("domain-not-found"), Some(&1));
+}
+
+#[test]
 fn implicit_mx_follows_its_severity_key() {
     let mut scene =
         Scene::new(&["a@aonly.fixture.net"]).domain("aonly.fixture.net", DomainVerdict::ImplicitMx);

@@ -122,6 +122,13 @@ impl fmt::Display for Address {
     }
 }
 
+/// The hash an address key is known by beyond its list: the gate's duplicates and sets of
+/// unique addresses, and the history's filter, hash each key once with it. xxh3-128: two
+/// different keys share one with a chance of about 2^-128 a pair.
+pub fn key_hash(key: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(key.as_bytes())
+}
+
 /// The outcome of the syntax stage for one cell.
 #[derive(Debug, Clone)]
 pub enum Checked {

@@ -145,6 +145,11 @@ impl History {
     /// keys' hashes (a few hundred KB, in cache) turns them away before a miss in a map of
     /// megabytes.
     pub fn get(&self, key: &str) -> Option<&AddressHistory> {
+        self.get_hashed(key, syntax::key_hash(key))
+    }
+
+    /// [`History::get`], for a key whose [`syntax::key_hash`] is known already.
+    pub fn get_hashed(&self, key: &str, hash: u128) -> Option<&AddressHistory> {
         if self.by_address.is_empty() {
             return None;
         }
@@ -152,15 +157,15 @@ impl History {
             .filter
             .get_or_init(|| KeyFilter::of(self.by_address.keys().map(String::as_str)));
         // A key added after the filter was made (never, once loaded) must still be found.
-        if filter.keys == self.by_address.len() && !filter.may_hold(key) {
+        if filter.keys == self.by_address.len() && !filter.may_hold(hash) {
             return None;
         }
         self.by_address.get(key)
     }
 }
 
-/// A Bloom filter of address keys: 16 bits a key and two probes from one xxh3 hash, so about
-/// 1.4% of the keys it never saw get through to the map.
+/// A Bloom filter of address keys: 16 bits a key and two probes from the key's
+/// [`syntax::key_hash`], so about 1.4% of the keys it never saw get through to the map.
 #[derive(Debug, Default)]
 struct KeyFilter {
     bits: Vec<u64>,
@@ -179,20 +184,19 @@ impl KeyFilter {
             keys: count,
         };
         for key in keys {
-            for bit in filter.probes(key) {
+            for bit in filter.probes(syntax::key_hash(key)) {
                 filter.bits[(bit / 64) as usize] |= 1 << (bit % 64);
             }
         }
         filter
     }
 
-    fn probes(&self, key: &str) -> [u64; 2] {
-        let hash = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
-        [hash & self.mask, (hash >> 32) & self.mask]
+    fn probes(&self, hash: u128) -> [u64; 2] {
+        [hash as u64 & self.mask, (hash >> 64) as u64 & self.mask]
     }
 
-    fn may_hold(&self, key: &str) -> bool {
-        self.probes(key)
+    fn may_hold(&self, hash: u128) -> bool {
+        self.probes(hash)
             .iter()
             .all(|&bit| self.bits[(bit / 64) as usize] & (1 << (bit % 64)) != 0)
     }

@@ -179,6 +179,31 @@ impl Serialize for Finding {
     }
 }
 
+thread_local! {
+    static LIST_FINDINGS_APART: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `write` with every list's findings serialised as an empty array: the report's JSON
+/// writer writes them itself, on all cores, into the places those arrays leave.
+pub(crate) fn with_list_findings_apart<T>(write: impl FnOnce() -> T) -> T {
+    LIST_FINDINGS_APART.set(true);
+    let written = write();
+    LIST_FINDINGS_APART.set(false);
+    written
+}
+
+/// A list's findings, or an empty array inside [`with_list_findings_apart`].
+pub(crate) fn serialize_list_findings<S: serde::Serializer>(
+    findings: &[Finding],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    if LIST_FINDINGS_APART.get() {
+        serializer.collect_seq(std::iter::empty::<&Finding>())
+    } else {
+        serializer.collect_seq(findings)
+    }
+}
+
 /// Read back from a JSON report (`merge`): the code and the message follow from the reason.
 impl<'de> Deserialize<'de> for Finding {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

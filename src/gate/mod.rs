@@ -95,6 +95,7 @@ pub struct ListReport {
     pub path: Arc<Path>,
     pub verdict: Verdict,
     pub stats: ListStats,
+    #[serde(serialize_with = "crate::finding::serialize_list_findings")]
     pub findings: Vec<Finding>,
     /// Unique keys of the list, and of those that bounce: for the run-wide rate.
     #[serde(skip)]

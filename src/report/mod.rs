@@ -16,6 +16,7 @@ use crate::shown::visible;
 use crate::walk::SkippedPath;
 
 pub mod github;
+mod json;
 pub mod sarif;
 
 /// Bump on any change that could break a reader of the JSON report.
@@ -306,20 +307,6 @@ impl Report {
             t.errors,
             t.warnings
         )
-    }
-
-    pub fn to_json(&self) -> String {
-        let mut bytes = Vec::new();
-        // Writing to a Vec fails only if serialising fails, and the report always serialises.
-        let _ = self.write_json(&mut bytes);
-        String::from_utf8(bytes).unwrap_or_default()
-    }
-
-    /// The JSON report, pretty-printed, with a final newline, streamed to `out`: memory does
-    /// not grow with the findings beyond the findings themselves.
-    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, self)?;
-        out.write_all(b"\n")
     }
 
     /// What judged the lists: `rules rules.yaml (over the built-in rules); history

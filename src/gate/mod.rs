@@ -12,17 +12,20 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::bounces::history::{AddressHistory, History};
-use crate::config::{ComplaintPolicy, Level, Policy};
+use crate::bounces::history::History;
+use crate::config::{Level, Policy};
 use crate::domains::{DomainReport, DomainVerdict};
 use crate::finding::{Finding, Reason, Severity};
 use crate::lists::{ListFile, SkipReason};
 use crate::risk::RiskReport;
 use crate::syntax::{Checked, CheckedCell, key_hash};
 
+mod history;
 mod keys;
 mod risk;
 
+pub use history::Window;
+use history::history_verdict;
 pub use keys::AddressSet;
 
 /// What a list is measured by, for the summary and JSON.
@@ -254,60 +257,6 @@ impl<'a> DomainGroups<'a> {
     fn into_groups(self) -> Vec<DomainGroup<'a>> {
         self.groups
     }
-}
-
-/// A suppressing bounce, or enough counted soft bounces inside the window; else a complaint,
-/// as the policy says.
-fn history_verdict(
-    past: &AddressHistory,
-    window: Option<Window>,
-    policy: &Policy,
-) -> Option<(Severity, Reason)> {
-    if let Some(evidence) = &past.suppressed_by {
-        return Some((
-            error_if(policy.fail_on_historic_hard),
-            Reason::HistoricHard {
-                evidence: evidence.clone(),
-            },
-        ));
-    }
-    let complaint = || {
-        let evidence = past.complained_by.as_deref()?.clone();
-        let severity = match policy.complaints {
-            ComplaintPolicy::Suppress => Severity::Error,
-            ComplaintPolicy::Warn => Severity::Warning,
-            ComplaintPolicy::Ignore => return None,
-        };
-        Some((
-            severity,
-            Reason::Complaint {
-                evidence: Box::new(evidence),
-            },
-        ))
-    };
-    let Some(window) = window else {
-        return complaint();
-    };
-    let days = past.soft_days_within(window.end_day, window.days);
-    if days.len() < policy.soft_suppress_after as usize {
-        return complaint();
-    }
-    let latest = days.iter().max_by_key(|e| e.time)?;
-    Some((
-        error_if(policy.fail_on_repeated_soft),
-        Reason::RepeatedSoft {
-            days: days.len(),
-            window_days: window.days,
-            latest: Box::new((*latest).clone()),
-        },
-    ))
-}
-
-/// The end of the soft-bounce window: a day number (UTC days since the epoch).
-#[derive(Debug, Clone, Copy)]
-pub struct Window {
-    pub end_day: i64,
-    pub days: u32,
 }
 
 pub(crate) fn error_if(fails: bool) -> Severity {

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::*;
-use crate::bounces::history::Evidence;
+use crate::bounces::history::{AddressHistory, Evidence};
 use crate::bounces::reason::Reason as BounceReason;
+use crate::config::ComplaintPolicy;
 use crate::domains::DomainCheck;
 use crate::lists::{Cells, Skip};
 use crate::syntax::{SyntaxOptions, check_cells};

@@ -4,9 +4,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::Parser;
 
 mod cli;
+use cli::args::{
+    CheckArgs, Cli, Command, ExplainArgs, ExplainFormat, FixArgs, HistoryCommand, ImportArgs,
+    InputArgs, MergeArgs, RulesArg,
+};
 use cli::output::{
     self, OutputArgs, append_github_files, in_github_actions, print_data, print_out,
 };
@@ -18,10 +22,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use bouncegate::bounces::history::{HistoryOptions, format_day, parse_time};
 use bouncegate::bounces::history_csv;
-use bouncegate::bounces::import::{self, Source};
-use bouncegate::bounces::time::DateOrder;
 use bouncegate::check::{self, CheckOptions, ShardOptions};
-use bouncegate::config::{self, Config, Nameserver, Rate, Seconds};
+use bouncegate::config::{self, Config, Rate, Seconds};
 use bouncegate::error::Error;
 use bouncegate::explain::{self, Explanation};
 use bouncegate::fix;
@@ -32,243 +34,6 @@ use bouncegate::report::{Report, github};
 use bouncegate::shard::{self, ShardSpec};
 use bouncegate::{changes, lists};
 use bouncegate::{merge, shown};
-
-/// Gate changes to committed mailing lists on predicted hard bounces, historic hard bounces
-/// and the projected bounce rate.
-#[derive(Parser)]
-#[command(version, about, max_term_width = 100)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Check list files; exit 0 pass, 1 the gate failed, 2 usage, config or input error.
-    Check(Box<CheckArgs>),
-    /// Merge the JSON reports of `check --shard K/N` jobs into the report of one run: the
-    /// verdict, totals, findings, exit code, annotations, job summary and SARIF of one
-    /// unsharded check.
-    Merge(Box<MergeArgs>),
-    /// For pre-commit: of the FILES given (the staged ones), check the lists that the `lists:`
-    /// globs of rules.yaml (else lists/) match; every list when a history file or the rules
-    /// file is among them; nothing, and exit 0, when none is. Takes check's options.
-    PreCommit(Box<CheckArgs>),
-    /// Remove from the list files every address that must be suppressed (historic hard,
-    /// repeated soft); the removed rows go to a suppression file first.
-    Fix(Box<FixArgs>),
-    /// Bounce histories: `history import` normalises providers' exports into the generic CSV.
-    History {
-        #[command(subcommand)]
-        command: HistoryCommand,
-    },
-    /// Classify bounce texts: the codes found, the command, the reason, the action, the rule
-    /// and the evidence that decided. Exit 2 when a line of --file is not text.
-    Explain(ExplainArgs),
-    /// Print the effective rules (the built-in ones with yours layered on top).
-    Rules {
-        /// Print the JSON Schema of rules.yaml instead.
-        #[arg(long)]
-        schema: bool,
-        #[command(flatten)]
-        rules: RulesArg,
-    },
-}
-
-#[derive(Args)]
-struct ExplainArgs {
-    /// The bounce text, e.g. "550 5.1.1 <a@b.com>: Recipient address rejected: User unknown".
-    #[arg(required_unless_present = "file", conflicts_with = "file")]
-    text: Option<String>,
-    /// A file of bounce texts, one per line (`-`: standard input); blank lines are skipped.
-    #[arg(long, value_name = "FILE")]
-    file: Option<PathBuf>,
-    /// human: a labelled block (one text) or a row per line (--file); json: one JSON object
-    /// per text, one per line.
-    #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
-    format: ExplainFormat,
-    #[command(flatten)]
-    rules: RulesArg,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ExplainFormat {
-    Human,
-    Json,
-}
-
-#[derive(Args)]
-struct RulesArg {
-    /// Your rules file, layered over the built-in rules [default: rules.yaml in the current
-    /// directory, else in its parents up to the repository's root].
-    #[arg(long, value_name = "PATH")]
-    rules: Option<PathBuf>,
-}
-
-#[derive(Subcommand)]
-enum HistoryCommand {
-    /// Read bounce histories of any known format (SendGrid, Mailgun, Amazon SES, Postmark,
-    /// Resend, Mailchimp, Mandrill, Brevo, Mailjet, SparkPost, Azure Communication Services,
-    /// Postfix logs, bounce mails) and append them to the generic history CSV, leaving out the
-    /// events it already holds.
-    Import(ImportArgs),
-}
-
-#[derive(Args)]
-struct ImportArgs {
-    /// The files to read, or directories of them.
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
-    /// The generic history CSV to append to.
-    #[arg(long, value_name = "FILE", default_value = "bounces/history.csv")]
-    out: PathBuf,
-    /// Read every file as this format instead of detecting it.
-    #[arg(long, value_name = "NAME", value_parser = parse_source)]
-    history_format: Option<Source>,
-    /// The year of the last line of a syslog-stamped mail log [default: the file's mtime].
-    #[arg(long, value_name = "YEAR")]
-    log_year: Option<i32>,
-    /// How to read history dates written with slashes: mdy (03/04/2026 is 4 March) or dmy
-    /// (3 April). Without it, a date that reads both ways is warned about and not used.
-    #[arg(long, value_name = "ORDER")]
-    date_order: Option<DateOrder>,
-    #[command(flatten)]
-    rules: RulesArg,
-}
-
-#[derive(Args)]
-struct FixArgs {
-    #[command(flatten)]
-    input: InputArgs,
-    /// Also remove predicted hard bounces: bad syntax, domains that take no mail.
-    #[arg(long)]
-    include_predicted: bool,
-    /// Also correct each typo of a big provider's domain to the suggestion (typo-domain:
-    /// ann@gmial.com becomes ann@gmail.com), in place, and list each change.
-    #[arg(long)]
-    apply_suggestions: bool,
-    /// The CSV the removed rows go to (address, reason, evidence, source, date).
-    #[arg(long, value_name = "FILE", default_value = "suppressed.csv")]
-    suppressions: PathBuf,
-}
-
-/// What `check` reports and how; `fix` writes lists, so it has none of these.
-#[derive(Args)]
-struct CheckArgs {
-    #[command(flatten)]
-    input: InputArgs,
-    #[command(flatten)]
-    output: OutputArgs,
-    /// Check shard K of N only (a job of a CI matrix) and write its JSON report (to
-    /// --report-file, else stdout) for `bouncegate merge`: lists go whole to the shards,
-    /// balanced by size; a list over --split-above is split by address. Exit 0 once the
-    /// report is written: the verdict is the merge's.
-    #[arg(long, value_name = "K/N", conflicts_with_all = ["format", "sarif_file", "write_clean", "write_suppressions"])]
-    shard: Option<ShardSpec>,
-    /// With --shard: split the lists larger than BYTES across the shards by address
-    /// [default: 16777216, 16 MiB].
-    #[arg(long, value_name = "BYTES", requires = "shard")]
-    split_above: Option<u64>,
-    /// Write cleaned copies of the lists under DIR (every address that fails the gate left
-    /// out), for an import; the committed files stay as they are.
-    #[arg(long, value_name = "DIR")]
-    write_clean: Option<PathBuf>,
-    /// Write the addresses to suppress at your email provider to FILE: a plain list for .txt,
-    /// else a CSV with `email` and `reason`.
-    #[arg(long, value_name = "FILE")]
-    write_suppressions: Option<PathBuf>,
-    /// Override policy.max_bounce_rate (a fraction: 0.02 is 2%).
-    #[arg(long, value_name = "RATE")]
-    max_bounce_rate: Option<f64>,
-}
-
-/// `merge`: the shards' reports in, one run's report out.
-#[derive(Args)]
-struct MergeArgs {
-    /// The JSON reports the shards wrote (`check --shard K/N --report-file FILE`), one per
-    /// shard, in any order; a directory stands for the .json files under it.
-    #[arg(required = true, value_name = "REPORT")]
-    reports: Vec<PathBuf>,
-    #[command(flatten)]
-    output: OutputArgs,
-    /// Print errors and the summary only, no warnings.
-    #[arg(long, short)]
-    quiet: bool,
-}
-
-/// What `check` and `fix` read, and how.
-#[derive(Args)]
-struct InputArgs {
-    /// List files, or directories walked for .csv, .tsv and .txt files [default: the `lists:`
-    /// globs of rules.yaml, else lists/].
-    paths: Vec<PathBuf>,
-    #[command(flatten)]
-    rules: RulesArg,
-    /// Check only the lists changed since this git revision (e.g. origin/main), and fail
-    /// when the addresses the change adds bounce over the limit on their own.
-    #[arg(long, value_name = "REF")]
-    changed_since: Option<String>,
-    /// Read the list files to check from FILE (one per line, or NUL-separated), `-` for stdin.
-    #[arg(long, value_name = "FILE")]
-    files_from: Option<String>,
-    /// Pass when no list is found (an empty directory, `lists:` globs that match nothing)
-    /// instead of failing with exit code 2.
-    #[arg(long)]
-    allow_empty: bool,
-    /// Read every history file as this format instead of detecting it (the names are in
-    /// README.md's history table, such as sendgrid-csv, ses, postfix, dsn, resend-webhook,
-    /// brevo-webhook).
-    #[arg(long, value_name = "NAME", value_parser = parse_source)]
-    history_format: Option<Source>,
-    /// The year of the last line of a syslog-stamped mail log [default: the file's mtime].
-    #[arg(long, value_name = "YEAR")]
-    log_year: Option<i32>,
-    /// How to read history dates written with slashes: mdy (03/04/2026 is 4 March) or dmy
-    /// (3 April). Without it, a date that reads both ways is warned about and not used.
-    #[arg(long, value_name = "ORDER")]
-    date_order: Option<DateOrder>,
-    /// Bounce history files or directories [default: the `history:` globs, else bounces/].
-    #[arg(long, value_name = "PATH")]
-    history: Vec<PathBuf>,
-    /// The header of the email column [default: found by name: email, e-mail, mail, ...].
-    #[arg(long, value_name = "NAME")]
-    column: Option<String>,
-    /// End the soft-bounce window on this date [default: the newest history event].
-    #[arg(long, value_name = "DATE")]
-    as_of: Option<String>,
-    /// Accept quoted local parts such as "john doe"@example.org.
-    #[arg(long)]
-    allow_quoted_local: bool,
-    /// Accept IP address literals such as user@[192.0.2.1].
-    #[arg(long)]
-    allow_domain_literal: bool,
-    /// Match local parts case-sensitively.
-    #[arg(long)]
-    case_sensitive_local: bool,
-    /// No DNS: check syntax and history only.
-    #[arg(long)]
-    offline: bool,
-    /// A name server to ask, IP[:PORT]; repeat for more [default: the system's resolver].
-    #[arg(long, value_name = "IP[:PORT]")]
-    nameserver: Vec<Nameserver>,
-    /// Seconds one DNS question waits at most, its retries included [default: 3].
-    #[arg(long, value_name = "SECONDS")]
-    dns_timeout: Option<f64>,
-    /// Retries of a DNS question, sent inside its timeout [default: 1].
-    #[arg(long, value_name = "N")]
-    dns_attempts: Option<u8>,
-    /// Domains asked at once [default: 64]; as many again that have had no answer for a
-    /// third of a second wait out their timeout aside, so silent domains do not hold up the
-    /// others.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
-    dns_concurrency: Option<u32>,
-    /// Keep definitive DNS answers in this file between runs.
-    #[arg(long, value_name = "FILE")]
-    dns_cache: Option<PathBuf>,
-    /// Print errors and the summary only, no warnings.
-    #[arg(long, short)]
-    quiet: bool,
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -314,10 +79,6 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-fn parse_source(name: &str) -> Result<Source, String> {
-    import::parse_format_name(name)
 }
 
 fn load_config(arg: &RulesArg) -> Result<Config, Error> {

@@ -240,7 +240,8 @@ pub struct DnsFile {
     /// Retries of a question, sent inside its timeout.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts: Option<u8>,
-    /// Domains resolved at once.
+    /// Domains asked at once (64 unless set); as many again that have had no answer for a
+    /// third of a second wait out their timeout aside.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<NonZeroU32>,
     /// A file that keeps definitive answers between runs.

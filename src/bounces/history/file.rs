@@ -107,7 +107,8 @@ fn read_into(path: &Path, rules: &RuleSet, options: HistoryOptions, out: &mut Ou
         let reader = std::io::Cursor::new(bytes).chain(handle);
         let result = import::import_mbox(reader, |imported| out.add(imported, rules, options));
         if let Err(error) = result {
-            out.problems
+            out.tally
+                .problems
                 .push(import_failed(&out.file, Source::Dsn, &error));
         }
         return;
@@ -126,7 +127,9 @@ fn read_into(path: &Path, rules: &RuleSet, options: HistoryOptions, out: &mut Ou
             [one] => Some(one),
             [first, second, ..] => {
                 let error = import::ImportError::Ambiguous { first, second };
-                out.problems.push(import_failed(&out.file, first, &error));
+                out.tally
+                    .problems
+                    .push(import_failed(&out.file, first, &error));
                 return;
             }
         },
@@ -145,7 +148,10 @@ fn read_into(path: &Path, rules: &RuleSet, options: HistoryOptions, out: &mut Ou
     };
     match import::import(&bytes, source, &import_options) {
         Ok(imported) => out.add(imported, rules, options),
-        Err(error) => out.problems.push(import_failed(&out.file, source, &error)),
+        Err(error) => out
+            .tally
+            .problems
+            .push(import_failed(&out.file, source, &error)),
     }
 }
 
@@ -171,13 +177,29 @@ pub(super) enum Sink<'s> {
     Sum { sums: History, latest: UnixSeconds },
 }
 
-/// What a piece of a file read: the same as the whole file's [`Outcome`], for a piece read on
-/// a core of its own.
-pub(super) struct Piece {
+/// What a file, or a piece of it, is said to hold: rows read, events handed on, problems, and
+/// counted soft bounces without a date.
+#[derive(Default)]
+pub(super) struct Tally {
     pub(super) rows: usize,
     events: usize,
     pub(super) problems: Vec<HistoryProblem>,
     undated_soft: usize,
+}
+
+impl Tally {
+    /// Add a later piece's tally.
+    fn add(&mut self, later: Tally) {
+        self.rows += later.rows;
+        self.events += later.events;
+        self.undated_soft += later.undated_soft;
+        self.problems.extend(later.problems);
+    }
+}
+
+/// What a piece of a file read, on a core of its own: its tally, and its events or their sums.
+pub(super) struct Piece {
+    pub(super) tally: Tally,
     /// The events in order, unless they are added up (see [`Sink::Sum`]).
     kept: Vec<Event>,
     /// The events added up, with the latest time that may move [`History::newest`].
@@ -189,10 +211,10 @@ impl Piece {
     pub(super) fn take(&mut self, file: &Arc<Path>, result: Result<Event, HistoryProblem>) {
         let mut event = match result {
             Ok(event) => event,
-            Err(problem) => return self.problems.push(problem),
+            Err(problem) => return self.tally.problems.push(problem),
         };
         if let Some(warning) = event.warning.take() {
-            self.problems.push(HistoryProblem {
+            self.tally.problems.push(HistoryProblem {
                 file: file.clone(),
                 line: event.line.max(1),
                 problem: warning,
@@ -200,9 +222,9 @@ impl Piece {
             });
         }
         if event.action == Action::Count && event.time.is_none() {
-            self.undated_soft += 1;
+            self.tally.undated_soft += 1;
         }
-        self.events += 1;
+        self.tally.events += 1;
         match &mut self.sums {
             Some((sums, latest)) => add_event(sums, event, *latest),
             None => self.kept.push(event),
@@ -214,11 +236,8 @@ impl Piece {
 pub(super) struct Outcome<'s> {
     pub(super) file: Arc<Path>,
     sink: Sink<'s>,
-    pub(super) rows: usize,
-    events: usize,
-    pub(super) problems: Vec<HistoryProblem>,
+    pub(super) tally: Tally,
     auto_replies: usize,
-    undated_soft: usize,
 }
 
 impl<'s> Outcome<'s> {
@@ -226,11 +245,8 @@ impl<'s> Outcome<'s> {
         Outcome {
             file,
             sink,
-            rows: 0,
-            events: 0,
-            problems: Vec::new(),
+            tally: Tally::default(),
             auto_replies: 0,
-            undated_soft: 0,
         }
     }
 
@@ -246,10 +262,7 @@ impl<'s> Outcome<'s> {
             Sink::Sum { latest, .. } => Some(*latest),
         };
         move |rows| Piece {
-            rows: 0,
-            events: 0,
-            problems: Vec::new(),
-            undated_soft: 0,
+            tally: Tally::default(),
             kept: Vec::with_capacity(if latest.is_none() { rows } else { 0 }),
             sums: latest.map(|latest| {
                 let mut sums = History::default();
@@ -261,10 +274,7 @@ impl<'s> Outcome<'s> {
 
     /// Add what a piece read, the pieces taken in file order.
     pub(super) fn absorb(&mut self, piece: Piece) {
-        self.rows += piece.rows;
-        self.events += piece.events;
-        self.undated_soft += piece.undated_soft;
-        self.problems.extend(piece.problems);
+        self.tally.add(piece.tally);
         // A piece made by [`Outcome::piece`] keeps its events for `Each`, sums for `Sum`.
         match &mut self.sink {
             Sink::Each(each) => piece.kept.into_iter().for_each(each),
@@ -278,8 +288,8 @@ impl<'s> Outcome<'s> {
 
     /// The file could not be read at all: one whole-file problem says so, and nothing else.
     pub(super) fn whole_file(&mut self, problem: InputProblem) {
-        self.rows = 0;
-        self.problems = vec![HistoryProblem {
+        self.tally.rows = 0;
+        self.tally.problems = vec![HistoryProblem {
             file: self.file.clone(),
             line: 1,
             problem: HistoryRowProblem::BadInput { problem },
@@ -302,7 +312,8 @@ impl<'s> Outcome<'s> {
     fn add(&mut self, imported: Imported, rules: &RuleSet, options: HistoryOptions) {
         let file = self.file.clone();
         let source = imported.source;
-        self.problems
+        self.tally
+            .problems
             .extend(imported.problems.iter().map(|problem| HistoryProblem {
                 file: file.clone(),
                 line: problem.line.max(1),
@@ -312,7 +323,7 @@ impl<'s> Outcome<'s> {
                 },
                 whole_file: false,
             }));
-        self.rows += imported.events.len() + imported.problems.len();
+        self.tally.rows += imported.events.len() + imported.problems.len();
         self.auto_replies += imported.auto_replies;
         let results = imported
             .events
@@ -345,21 +356,21 @@ impl<'s> Outcome<'s> {
     /// The problems in line order, then the undated soft bounces, said once a file: they are
     /// read, but the policy cannot weigh them.
     pub(super) fn finish(mut self) -> (FileSummary, Option<History>) {
-        self.problems.sort_by_key(|problem| problem.line);
-        if self.undated_soft > 0 {
-            self.problems.push(HistoryProblem {
+        self.tally.problems.sort_by_key(|problem| problem.line);
+        if self.tally.undated_soft > 0 {
+            self.tally.problems.push(HistoryProblem {
                 file: self.file.clone(),
                 line: 0,
                 problem: HistoryRowProblem::UndatedSoft {
-                    count: self.undated_soft,
+                    count: self.tally.undated_soft,
                 },
                 whole_file: false,
             });
         }
         let summary = FileSummary {
-            rows: self.rows,
-            events: self.events,
-            problems: self.problems,
+            rows: self.tally.rows,
+            events: self.tally.events,
+            problems: self.tally.problems,
             auto_replies: self.auto_replies,
         };
         let sums = match self.sink {

@@ -169,8 +169,8 @@ pub(super) fn read_chunked(
             },
             Err((line, problem)) => {
                 let problem = bad_input(line, problem);
-                head.rows += usize::from(!problem.whole_file);
-                head.problems.push(problem);
+                head.tally.rows += usize::from(!problem.whole_file);
+                head.tally.problems.push(problem);
                 return ControlFlow::Continue(());
             }
         }
@@ -195,11 +195,11 @@ pub(super) fn read_chunked(
                 Ok(record) => record,
                 Err((line, problem)) => {
                     let problem = bad_input(line, problem);
-                    piece.rows += usize::from(!problem.whole_file);
-                    return piece.problems.push(problem);
+                    piece.tally.rows += usize::from(!problem.whole_file);
+                    return piece.tally.problems.push(problem);
                 }
             };
-            piece.rows += 1;
+            piece.tally.rows += 1;
             let result = if record.len() == columns.count {
                 let row = RowCells::new(&record, &columns);
                 read_event(&row, rules, options, file).map_err(|problem| HistoryProblem {

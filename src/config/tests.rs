@@ -1,6 +1,6 @@
 use super::*;
 use crate::bounces::reason::Reason;
-use crate::bounces::rules::Action;
+use crate::bounces::rules::{Action, Origin};
 
 fn config_with(user_yaml: &str) -> Result<Config, ConfigError> {
     let default = parse(DEFAULT_RULES_YAML, DEFAULT_RULES_NAME)?;

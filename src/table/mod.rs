@@ -14,7 +14,9 @@ mod record;
 mod scan;
 
 pub use bytes::{FileBytes, read_rest};
-pub use parallel::{CHUNK_BYTES, Chunk, line_chunks, par_for_each_record};
+pub use parallel::{
+    CHUNK_BYTES, Chunk, Chunking, line_chunks, par_for_each_record, par_for_each_record_in_rounds,
+};
 pub use record::Record;
 pub use scan::{Position, Scanner, Stopped};
 

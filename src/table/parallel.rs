@@ -17,9 +17,8 @@ pub const CHUNK_BYTES: usize = 2 * 1024 * 1024;
 
 /// Visit every record of `bytes` from where a scan stopped on, on all cores, each chunk into a
 /// part of its own (made by `new_part`, given how many lines the chunk holds, for the room to
-/// make); the parts come back in file order, so that taken one
-/// after the other they hold what a serial scan visits, in its order. An unterminated quote at
-/// the end goes to the last part.
+/// make); the parts come back in file order, so that taken one after the other they hold what
+/// a serial scan visits, in its order. An unterminated quote at the end goes to the last part.
 pub fn par_for_each_record<P: Send>(
     bytes: &[u8],
     delimiter: u8,
@@ -28,7 +27,37 @@ pub fn par_for_each_record<P: Send>(
     new_part: impl Fn(usize) -> P + Sync,
     visit: impl Fn(&mut P, Result<Record<'_>, (u64, InputProblem)>) + Sync,
 ) -> Vec<P> {
-    let chunks = line_chunks(bytes, from.at, chunk_bytes);
+    let mut parts = Vec::new();
+    let chunking = Chunking {
+        chunk_bytes,
+        round: usize::MAX,
+    };
+    par_for_each_record_in_rounds(bytes, delimiter, from, chunking, new_part, visit, |part| {
+        parts.push(part)
+    });
+    parts
+}
+
+/// How a file is cut: chunks of about `chunk_bytes`, scanned `round` chunks at a time.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunking {
+    pub chunk_bytes: usize,
+    pub round: usize,
+}
+
+/// [`par_for_each_record`], a round of `chunking.round` chunks at a time, each part handed to
+/// `take` in file order before the next round is scanned: memory holds a round's parts, not
+/// the file's.
+pub fn par_for_each_record_in_rounds<P: Send>(
+    bytes: &[u8],
+    delimiter: u8,
+    from: Stopped,
+    chunking: Chunking,
+    new_part: impl Fn(usize) -> P + Sync,
+    visit: impl Fn(&mut P, Result<Record<'_>, (u64, InputProblem)>) + Sync,
+    mut take: impl FnMut(P),
+) {
+    let chunks = line_chunks(bytes, from.at, chunking.chunk_bytes);
     let scan = |at: Position, chunk: &Chunk| {
         let mut part = new_part(chunk.lines);
         let stopped = Scanner::new(delimiter).scan(bytes, at, chunk.end, |record| {
@@ -37,28 +66,35 @@ pub fn par_for_each_record<P: Send>(
         });
         (part, stopped)
     };
-    let scanned: Vec<_> = chunks
-        .par_iter()
-        .map(|chunk| scan(chunk.start, chunk))
-        .collect();
-
-    let mut parts = Vec::with_capacity(scanned.len());
     let mut at = from.at;
     let mut last = from.last;
-    for (chunk, (part, stopped)) in chunks.iter().zip(scanned) {
-        let (part, stopped) = if at.offset == chunk.start.offset {
-            (part, stopped)
-        } else {
-            scan(at, chunk)
-        };
-        at = stopped.at;
-        last = stopped.last.or(last);
-        parts.push(part);
+    // The part before, handed on once another follows it: the last one may still take the
+    // unterminated quote.
+    let mut held = None;
+    for round in chunks.chunks(chunking.round.max(1)) {
+        let scanned: Vec<_> = round
+            .par_iter()
+            .map(|chunk| scan(chunk.start, chunk))
+            .collect();
+        for (chunk, (part, stopped)) in round.iter().zip(scanned) {
+            let (part, stopped) = if at.offset == chunk.start.offset {
+                (part, stopped)
+            } else {
+                scan(at, chunk)
+            };
+            at = stopped.at;
+            last = stopped.last.or(last);
+            if let Some(before) = held.replace(part) {
+                take(before);
+            }
+        }
     }
-    if let (Some(problem), Some(part)) = (unterminated_quote(bytes, last), parts.last_mut()) {
-        visit(part, Err(problem));
+    if let Some(mut part) = held {
+        if let Some(problem) = unterminated_quote(bytes, last) {
+            visit(&mut part, Err(problem));
+        }
+        take(part);
     }
-    parts
 }
 
 /// A piece of a file that starts at a line start.

@@ -196,6 +196,34 @@ fn parallel(bytes: &[u8], delimiter: u8, chunk_bytes: usize) -> Vec<Seen> {
     .collect()
 }
 
+/// The parts, handed on a round of `round` chunks at a time, and how many records had been
+/// visited when each part was handed on.
+fn in_rounds(bytes: &[u8], chunk_bytes: usize, round: usize) -> (Vec<Seen>, Vec<usize>) {
+    let start = Stopped {
+        at: Position { offset: 0, line: 1 },
+        last: None,
+    };
+    let visited = std::sync::atomic::AtomicUsize::new(0);
+    let (mut out, mut visited_when_taken) = (Vec::new(), Vec::new());
+    let chunking = Chunking { chunk_bytes, round };
+    par_for_each_record_in_rounds(
+        bytes,
+        b',',
+        start,
+        chunking,
+        Vec::with_capacity,
+        |part: &mut Vec<Seen>, record| {
+            visited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            part.push(seen(record));
+        },
+        |part| {
+            visited_when_taken.push(visited.load(std::sync::atomic::Ordering::Relaxed));
+            out.extend(part);
+        },
+    );
+    (out, visited_when_taken)
+}
+
 /// splitmix64: the same cases on every run.
 fn generator(seed: u64) -> impl FnMut(usize) -> usize {
     let mut state = seed;
@@ -268,6 +296,14 @@ fn chunks_read_what_one_scan_reads() {
                 String::from_utf8_lossy(&file)
             );
         }
+        for (chunk_bytes, round) in [(1, 1), (1, 3), (7, 2)] {
+            assert_eq!(
+                in_rounds(&file, chunk_bytes, round).0,
+                whole,
+                "case {case}, chunks of {chunk_bytes}, rounds of {round}: {:?}",
+                String::from_utf8_lossy(&file)
+            );
+        }
     }
 }
 
@@ -285,4 +321,15 @@ fn a_quoted_newline_on_a_chunk_boundary_keeps_its_lines() {
         })
         .collect();
     assert_eq!(lines, vec![(1, 1), (2, 2), (4, 4), (5, 5), (8, 8)]);
+}
+
+#[test]
+fn rounds_hand_their_parts_on_before_the_next_round_is_read() {
+    let data: String = (0..100).map(|i| format!("user{i}@x.de,{i}\n")).collect();
+    let (records, visited_when_taken) = in_rounds(data.as_bytes(), 64, 2);
+    assert_eq!(records, serial(data.as_bytes(), b','));
+    // The first part went on while most of the file was still unread.
+    assert!(visited_when_taken.len() > 10, "{visited_when_taken:?}");
+    assert!(visited_when_taken[0] < 20, "{visited_when_taken:?}");
+    assert_eq!(visited_when_taken.last(), Some(&100));
 }

@@ -184,12 +184,19 @@ pub(super) fn read_chunked(
     };
     out.absorb(head);
 
-    let pieces = table::par_for_each_record(
+    // A few chunks a core at a time: `history import` writes each round's events before the
+    // next round is read, so memory holds a round's events, not the file's.
+    let chunking = table::Chunking {
+        chunk_bytes,
+        round: 4 * rayon::current_num_threads(),
+    };
+    let pieces = out.pieces();
+    table::par_for_each_record_in_rounds(
         &bytes,
         delimiter,
         stopped,
-        chunk_bytes,
-        out.pieces(),
+        chunking,
+        pieces,
         |piece, record| {
             let record = match record {
                 Ok(record) => record,
@@ -219,10 +226,8 @@ pub(super) fn read_chunked(
             };
             piece.take(file, result);
         },
+        |piece| out.absorb(piece),
     );
-    for piece in pieces {
-        out.absorb(piece);
-    }
 }
 
 fn find_columns(header: &Record<'_>) -> Result<Columns, InputProblem> {

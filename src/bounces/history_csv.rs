@@ -138,9 +138,10 @@ pub fn import(
 
 /// The history CSV row of an event (every event `history import` reads keeps its evidence).
 fn row_of(event: history::Event) -> Option<Vec<String>> {
+    let address = event.address().to_owned();
     let evidence = *event.evidence?;
     let mut row = vec![
-        event.address,
+        address,
         evidence.time.map(rfc3339).unwrap_or_default(),
         evidence.reply.map(|r| r.to_string()).unwrap_or_default(),
         evidence.enhanced.map(|e| e.to_string()).unwrap_or_default(),

@@ -77,13 +77,17 @@ impl Cells {
 
     /// The text of a cell of `part`, untrimmed (the reader checked it is UTF-8).
     pub fn text<'a>(&'a self, part: &'a CellPart, cell: Cell) -> &'a str {
+        std::str::from_utf8(self.bytes(part, cell)).unwrap_or_default()
+    }
+
+    /// The bytes of a cell of `part`, untrimmed: UTF-8 text.
+    pub fn bytes<'a>(&'a self, part: &'a CellPart, cell: Cell) -> &'a [u8] {
         let (start, len) = (cell.start(), cell.len());
-        let bytes = if cell.quoted() {
+        if cell.quoted() {
             &part.unquoted[start..start + len]
         } else {
             &self.bytes[self.base + start..self.base + start + len]
-        };
-        std::str::from_utf8(bytes).unwrap_or_default()
+        }
     }
 
     /// Each cell's line and text, in file order.

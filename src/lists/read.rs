@@ -265,17 +265,22 @@ fn take_cell(
         });
         return;
     }
-    let text = record.field(column).unwrap_or_default();
-    if text.trim().is_empty() {
+    let (in_line, bytes) = match record.field_in_line(column) {
+        Some((offset, bytes)) => (Some(offset), bytes),
+        None => (None, record.field_bytes(column).unwrap_or_default()),
+    };
+    if is_blank(bytes) {
         part.skips.push(Skip {
             line,
             reason: SkipReason::EmptyCell,
         });
         return;
     }
-    match record.field_in_line(column) {
-        Some((offset, len)) => part.cells.push_span(line, record.span.0 + offset, len),
-        None => part.cells.push_unquoted(line, text.as_bytes()),
+    match in_line {
+        Some(offset) => part
+            .cells
+            .push_span(line, record.span.0 + offset, bytes.len()),
+        None => part.cells.push_unquoted(line, bytes),
     }
     if options.spans {
         part.spans.push(RowSpan {
@@ -283,6 +288,20 @@ fn take_cell(
             start: record.span.0,
             end: record.span.1,
         });
+    }
+}
+
+/// Whether a cell (UTF-8, checked by the scanner) holds nothing but white space. Most start
+/// with a byte that settles it.
+fn is_blank(cell: &[u8]) -> bool {
+    match cell.trim_ascii() {
+        [] => true,
+        // ASCII and not white space (the vertical tab is, for `str::trim`).
+        [first, ..] if first.is_ascii() && *first != b'\x0B' => false,
+        _ => std::str::from_utf8(cell)
+            .unwrap_or_default()
+            .trim()
+            .is_empty(),
     }
 }
 

@@ -111,6 +111,25 @@ fn ragged_rows_and_empty_cells_are_skips_with_reasons() {
     );
 }
 
+/// A cell of white space only is empty, whichever white space: ASCII, the vertical tab, or
+/// Unicode (no-break space, ideographic space), quoted or not; a cell with anything else in it
+/// is a cell.
+#[test]
+fn cells_of_any_white_space_are_empty() {
+    let data = "email,name\n \t,A\n\u{0B},B\n\u{A0},C\n\u{3000} ,D\n\" \u{A0}\",E\n\u{A0}x,F\n\u{0B}y ,G\n";
+    let list = read("w.csv", data.as_bytes(), &ReadOptions::default());
+    assert_eq!(cells(&list), vec![(7, "\u{A0}x"), (8, "\u{0B}y ")]);
+    let empty: Vec<_> = list
+        .skips
+        .iter()
+        .map(|s| (s.line, s.reason.code()))
+        .collect();
+    assert_eq!(
+        empty,
+        (2..=6).map(|line| (line, "empty-cell")).collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn file_level_problems_stop_the_file() {
     let empty = read("e.csv", b"", &ReadOptions::default());

@@ -198,9 +198,20 @@ pub fn check_cells(cells: Cells, options: SyntaxOptions) -> Vec<CheckedCell> {
     for part in cells.parts() {
         // Written in place, a part after the other: no copy of a million cells.
         checked.par_extend(part.cells().par_iter().with_min_len(1024).map(|&cell| {
+            let raw = cells.bytes(part, cell);
+            // Most cells are plain ASCII addresses: decided on their bytes, trimmed of ASCII
+            // white space. Any other (Unicode space around it too) goes the whole way.
+            let trimmed = raw.trim_ascii();
+            if let Some(address) = ascii::check(trimmed, options) {
+                return CheckedCell::new(
+                    cell.line,
+                    trimmed.len() != raw.len(),
+                    Checked::Valid(address),
+                );
+            }
             let text = cells.text(part, cell);
             let trimmed = text.trim();
-            let checked = match check_address(trimmed, options) {
+            let checked = match full::check(trimmed, options) {
                 Ok(address) => Checked::Valid(address),
                 Err(error) => Checked::Invalid(Box::new(Invalid {
                     text: trimmed.into(),
@@ -219,7 +230,7 @@ pub fn check_cells(cells: Cells, options: SyntaxOptions) -> Vec<CheckedCell> {
 /// the bytes; everything else (any rejection, Unicode, `xn--` labels, quoted local parts,
 /// literals) takes the full check, which gives the precise reason.
 pub fn check_address(text: &str, options: SyntaxOptions) -> Result<Address, SyntaxError> {
-    match ascii::check(text, options) {
+    match ascii::check(text.as_bytes(), options) {
         Some(address) => Ok(address),
         None => full::check(text, options),
     }

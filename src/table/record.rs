@@ -39,7 +39,15 @@ impl<'a> Record<'a> {
         match self.fields {
             Fields::Plain {
                 line, delimiter, ..
-            } => line.split(|&b| b == delimiter).nth(index),
+            } => {
+                let mut start = 0;
+                for _ in 0..index {
+                    start += memchr::memchr(delimiter, &line[start..])? + 1;
+                }
+                let end =
+                    memchr::memchr(delimiter, &line[start..]).map_or(line.len(), |n| start + n);
+                Some(&line[start..end])
+            }
             Fields::Parsed { bytes, ends } => {
                 let end = *ends.get(index)?;
                 let start = if index == 0 { 0 } else { ends[index - 1] };
@@ -55,16 +63,13 @@ impl<'a> Record<'a> {
     }
 
     /// Where the field stands in the record's line, when it is a slice of it (an unquoted
-    /// line): (offset from the record's start, length).
-    pub fn field_in_line(&self, index: usize) -> Option<(usize, usize)> {
+    /// line): its offset from the record's start, and its bytes.
+    pub fn field_in_line(&self, index: usize) -> Option<(usize, &'a [u8])> {
         let Fields::Plain { line, .. } = self.fields else {
             return None;
         };
         let field = self.field_bytes(index)?;
-        Some((
-            field.as_ptr() as usize - line.as_ptr() as usize,
-            field.len(),
-        ))
+        Some((field.as_ptr() as usize - line.as_ptr() as usize, field))
     }
 
     /// The true line of a field: quoted newlines in earlier fields push it down.

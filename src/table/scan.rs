@@ -148,9 +148,24 @@ impl Scanner {
 
     /// The number of fields of an unquoted line, and the classes of bytes found in it.
     fn classify(&self, text: &[u8]) -> (usize, u8) {
-        let mut flags = 0;
-        let mut count = 1;
-        for &b in text {
+        // 32 bytes at a time with comparisons only, which the compiler turns into vector
+        // instructions; the rest byte by byte through the table.
+        let mut blocks = text.chunks_exact(32);
+        let (mut quote, mut cr, mut check, mut count) = (0u8, 0u8, 0u8, 1usize);
+        for block in &mut blocks {
+            let mut delimiters = 0u8;
+            for &b in block {
+                quote |= u8::from(b == b'"');
+                cr |= u8::from(b == b'\r');
+                check |= (b & 0x80) | u8::from(b == 0);
+                delimiters += u8::from(b == self.delimiter);
+            }
+            count += usize::from(delimiters);
+        }
+        let mut flags = if quote != 0 { QUOTE } else { 0 }
+            | if cr != 0 { CR } else { 0 }
+            | if check != 0 { CHECK } else { 0 };
+        for &b in blocks.remainder() {
             flags |= self.classes[usize::from(b)];
             count += usize::from(b == self.delimiter);
         }

@@ -282,6 +282,40 @@ fn the_scanner_reads_what_the_csv_crate_read() {
     }
 }
 
+/// The scanner looks at a long line 32 bytes at a time: a quote, a CR, a NUL, a byte that is
+/// not ASCII or a delimiter is seen wherever it stands, in a block or in the rest.
+#[test]
+fn long_lines_are_read_alike_wherever_a_special_byte_stands() {
+    const SPECIALS: &[&[u8]] = &[
+        b"\"",
+        b"\"\"",
+        b"\r",
+        b"\0",
+        b"\xE9",
+        "é".as_bytes(),
+        b",",
+        b";",
+    ];
+    for special in SPECIALS {
+        for at in 0..80 {
+            let mut line = b"ann.lee@mail.example.org,Ann Lee,2026-01-10,x".repeat(2);
+            line.truncate(80);
+            line.splice(at..at, special.iter().copied());
+            let mut file = b"email,name\n".to_vec();
+            file.extend_from_slice(&line);
+            file.extend_from_slice(b"\nbob@x.de,Bob\n");
+            for delimiter in [b',', b';'] {
+                assert_eq!(
+                    serial(&file, delimiter),
+                    reference(&file, delimiter),
+                    "{:?}",
+                    String::from_utf8_lossy(&file)
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn chunks_read_what_one_scan_reads() {
     let mut next = generator(0xB16);

@@ -238,6 +238,8 @@ pub(super) struct Outcome<'s> {
     sink: Sink<'s>,
     pub(super) tally: Tally,
     auto_replies: usize,
+    /// How many addresses the file may hold at most (its lines), when known.
+    expected: usize,
 }
 
 impl<'s> Outcome<'s> {
@@ -247,7 +249,13 @@ impl<'s> Outcome<'s> {
             sink,
             tally: Tally::default(),
             auto_replies: 0,
+            expected: 0,
         }
+    }
+
+    /// The file has at most `rows` rows, so at most that many addresses.
+    pub(super) fn expect_rows(&mut self, rows: usize) {
+        self.expected = rows;
     }
 
     /// An empty piece to read a part of the file into, with room for `rows`.
@@ -280,6 +288,10 @@ impl<'s> Outcome<'s> {
             Sink::Each(each) => piece.kept.into_iter().for_each(each),
             Sink::Sum { sums, .. } => {
                 if let Some((piece_sums, _)) = piece.sums {
+                    // Grown once to what the pieces may add, not doubled (and every key moved)
+                    // again and again as they come.
+                    sums.by_address
+                        .reserve(self.expected.saturating_sub(sums.by_address.len()));
                     merge(sums, piece_sums);
                 }
             }

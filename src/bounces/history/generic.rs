@@ -183,6 +183,7 @@ pub(super) fn read_chunked(
         return out.whole_file(InputProblem::EmptyFile);
     };
     out.absorb(head);
+    out.expect_rows(memchr::memchr_iter(b'\n', &bytes).count() + 1);
 
     // A few chunks a core at a time: `history import` writes each round's events before the
     // next round is read, so memory holds a round's events, not the file's.

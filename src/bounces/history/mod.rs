@@ -269,8 +269,9 @@ fn is_history_file(path: &Path) -> bool {
 /// A history row read and classified, before it is summed up.
 pub struct Event {
     pub key: String,
-    /// The normalised address as shown (the key may have a case-folded local part).
-    pub address: String,
+    /// The normalised address as shown, when it is not the key (a case-folded local part):
+    /// most are, and `check` never asks.
+    display: Option<Box<str>>,
     pub action: Action,
     sender_block: bool,
     /// A complaint (a feedback report), not a bounce.
@@ -284,6 +285,13 @@ pub struct Event {
     /// the others say nothing about the address. Boxed: an event stays small until it is
     /// added up.
     pub evidence: Option<Box<Evidence>>,
+}
+
+impl Event {
+    /// The normalised address as shown.
+    pub fn address(&self) -> &str {
+        self.display.as_deref().unwrap_or(&self.key)
+    }
 }
 
 /// How to read history files.
@@ -509,7 +517,7 @@ fn classify_bounce(
             text: if options.all_evidence {
                 raw.text.to_owned()
             } else {
-                raw.text.chars().take(MAX_EVIDENCE_CHARS).collect()
+                cut(raw.text, MAX_EVIDENCE_CHARS).to_owned()
             },
             reason: classification.reason,
             rule: classification.rule.map(|index| rules.name(index)),
@@ -530,7 +538,7 @@ fn classify_bounce(
     Ok(Event {
         line: raw.line,
         warning: future,
-        address: display.as_deref().unwrap_or(&key).to_owned(),
+        display,
         key: key.into(),
         action,
         sender_block: classification.reason.is_sender_block(),
@@ -538,6 +546,17 @@ fn classify_bounce(
         time: raw.time,
         evidence,
     })
+}
+
+/// The first `chars` characters of `text`.
+fn cut(text: &str, chars: usize) -> &str {
+    // No more bytes than characters wanted: nothing to count.
+    if text.len() <= chars {
+        return text;
+    }
+    text.char_indices()
+        .nth(chars)
+        .map_or(text, |(end, _)| &text[..end])
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ fn event(key: &str, line: u64, time: Option<i64>, action: Action, complaint: boo
     evidence.line = line;
     Event {
         key: key.to_owned(),
-        address: key.to_owned(),
+        display: None,
         action,
         sender_block: line.is_multiple_of(2),
         complaint,
@@ -130,7 +130,7 @@ fn merged_files_add_up_as_one_pass_does() {
 fn clone(event: &Event) -> Event {
     Event {
         key: event.key.clone(),
-        address: event.address.clone(),
+        display: event.display.clone(),
         warning: None,
         evidence: event.evidence.clone(),
         ..*event
@@ -240,4 +240,15 @@ fn chunked_history_reads_what_serial_reading_reads() {
         first.contains("ann@x.de") && first.contains("rows 9 events 7"),
         "{first}"
     );
+}
+
+/// Evidence text is cut at a number of characters, never inside one.
+#[test]
+fn cut_keeps_whole_characters() {
+    assert_eq!(cut("abc", 5), "abc");
+    assert_eq!(cut("abcdef", 3), "abc");
+    assert_eq!(cut("ééé", 2), "éé");
+    assert_eq!(cut("ééé", 3), "ééé");
+    assert_eq!(cut("a€b€", 3), "a€b");
+    assert_eq!(cut("", 0), "");
 }

@@ -46,15 +46,15 @@ pub enum Reason {
     },
     /// The history holds a bounce that suppresses the address.
     /// Evidence is boxed here and below: a million findings of other kinds stay small.
-    HistoricHard { evidence: Box<Evidence> },
+    HistoricHard { evidence: Arc<Evidence> },
     /// Counted soft bounces on this many distinct days inside the window.
     RepeatedSoft {
         days: usize,
         window_days: u32,
-        latest: Box<Evidence>,
+        latest: Arc<Evidence>,
     },
     /// The history holds a complaint (a feedback report) from the address.
-    Complaint { evidence: Box<Evidence> },
+    Complaint { evidence: Arc<Evidence> },
     /// The same address appears earlier in the list.
     Duplicate { first_line: u64 },
     /// The cell has whitespace around the address.

@@ -139,7 +139,7 @@ pub fn import(
 /// The history CSV row of an event (every event `history import` reads keeps its evidence).
 fn row_of(event: history::Event) -> Option<Vec<String>> {
     let address = event.address().to_owned();
-    let evidence = *event.evidence?;
+    let evidence = std::sync::Arc::unwrap_or_clone(event.evidence?);
     let mut row = vec![
         address,
         evidence.time.map(rfc3339).unwrap_or_default(),

@@ -1,6 +1,8 @@
 //! What an address's bounce history says in a list: a historic hard bounce, repeated soft
 //! bounces inside the window, or a complaint.
 
+use std::sync::Arc;
+
 use crate::bounces::history::AddressHistory;
 use crate::config::{ComplaintPolicy, Policy};
 use crate::finding::{Reason, Severity};
@@ -23,18 +25,13 @@ pub(super) fn history_verdict(
         ));
     }
     let complaint = || {
-        let evidence = past.complained_by.as_deref()?.clone();
+        let evidence = past.complained_by.clone()?;
         let severity = match policy.complaints {
             ComplaintPolicy::Suppress => Severity::Error,
             ComplaintPolicy::Warn => Severity::Warning,
             ComplaintPolicy::Ignore => return None,
         };
-        Some((
-            severity,
-            Reason::Complaint {
-                evidence: Box::new(evidence),
-            },
-        ))
+        Some((severity, Reason::Complaint { evidence }))
     };
     let Some(window) = window else {
         return complaint();
@@ -49,7 +46,7 @@ pub(super) fn history_verdict(
         Reason::RepeatedSoft {
             days: days.len(),
             window_days: window.days,
-            latest: Box::new((*latest).clone()),
+            latest: Arc::clone(latest),
         },
     ))
 }

@@ -138,7 +138,7 @@ fn evidence(reason: BounceReason, time: Option<i64>) -> Evidence {
 
 fn hard() -> AddressHistory {
     AddressHistory {
-        suppressed_by: Some(Box::new(evidence(BounceReason::UserUnknown, Some(86_400)))),
+        suppressed_by: Some(Arc::new(evidence(BounceReason::UserUnknown, Some(86_400)))),
         ..AddressHistory::default()
     }
 }
@@ -151,7 +151,7 @@ fn soft_on(days: &[i64]) -> AddressHistory {
             .map(|&day| {
                 (
                     day,
-                    Box::new(evidence(BounceReason::MailboxFull, Some(day * 86_400))),
+                    Arc::new(evidence(BounceReason::MailboxFull, Some(day * 86_400))),
                 )
             })
             .collect(),
@@ -546,7 +546,7 @@ fn the_rate_of_an_empty_list_is_zero() {
 
 fn complained() -> AddressHistory {
     AddressHistory {
-        complained_by: Some(Box::new(evidence(BounceReason::Feedback, Some(86_400)))),
+        complained_by: Some(Arc::new(evidence(BounceReason::Feedback, Some(86_400)))),
         ..AddressHistory::default()
     }
 }

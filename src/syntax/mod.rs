@@ -109,10 +109,10 @@ impl Address {
 
     /// The domain in lowercased A-label form (or the bracketed literal).
     pub fn domain(&self) -> &str {
-        // The domain has no @; a quoted local part may.
-        let shown = self.as_str();
-        let at = memchr::memrchr(b'@', shown.as_bytes()).unwrap_or_default();
-        &shown[at + 1..]
+        // The domain has no @ (a quoted local part may), and the key ends in the same domain
+        // as the address shown: the text's last @ starts it.
+        let at = memchr::memrchr(b'@', self.text.as_bytes()).unwrap_or_default();
+        &self.text[at + 1..]
     }
 }
 

@@ -424,6 +424,14 @@ fn a_checked_cell_stays_small() {
         address.into_key_and_display(),
         ("ann.lee@mail.de".into(), Some("Ann.Lee@mail.de".into()))
     );
+    // A quoted local part may hold an @, and a folded key follows the address in the text.
+    let quoted = SyntaxOptions {
+        allow_quoted_local: true,
+        ..SyntaxOptions::default()
+    };
+    let at_inside = check_address("\"Ann@Home\"@Mail.DE", quoted).unwrap();
+    assert_eq!(at_inside.domain(), "mail.de");
+    assert_ne!(at_inside.key(), at_inside.as_str());
     let plain = check_address("ann@mail.de", SyntaxOptions::default()).unwrap();
     assert_eq!(plain.into_key_and_display(), ("ann@mail.de".into(), None));
 }

@@ -41,7 +41,7 @@ fn soft_days_are_distinct_and_inside_the_window() {
     let history = AddressHistory {
         soft: [100, 100, 101, 10, 190, 191]
             .iter()
-            .map(|d| (*d, Box::new(evidence(d * day))))
+            .map(|d| (*d, Arc::new(evidence(d * day))))
             .collect(),
         ..AddressHistory::default()
     };
@@ -65,7 +65,7 @@ fn event(key: &str, line: u64, time: Option<i64>, action: Action, complaint: boo
         time,
         line,
         warning: None,
-        evidence: Some(Box::new(evidence)),
+        evidence: Some(Arc::new(evidence)),
     }
 }
 

@@ -31,7 +31,7 @@ pub(crate) fn path(text: &str) -> Arc<Path> {
 
 pub(crate) fn historic(tag: &str) -> Reason {
     Reason::HistoricHard {
-        evidence: Box::new(Evidence {
+        evidence: Arc::new(Evidence {
             file: path("bounces/history.csv"),
             line: 7,
             time: Some(1_772_442_840),

@@ -33,9 +33,23 @@ pub mod table;
 pub mod walk;
 pub mod write;
 
+/// Set by a program that ends soon after a run (the binary): see [`drop_in_background`].
+static ENDS_AFTER_RUN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Say that this process ends once its run is reported: what a run is done with is then left
+/// to the process's end, which takes its memory back at once, instead of being freed a piece
+/// at a time on cores the report needs.
+pub fn end_after_run() {
+    ENDS_AFTER_RUN.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Free `value` on the thread pool instead of here: a million small allocations take tens of
-/// milliseconds to free, and nothing that comes after waits on them. (At exit, what is left
-/// unfreed goes with the process.)
+/// milliseconds to free, and nothing that comes after waits on them. In a process that ends
+/// after its run ([`end_after_run`]) it is not freed at all.
 pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
-    rayon::spawn(move || drop(value));
+    if ENDS_AFTER_RUN.load(std::sync::atomic::Ordering::Relaxed) {
+        std::mem::forget(value);
+    } else {
+        rayon::spawn(move || drop(value));
+    }
 }

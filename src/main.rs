@@ -37,6 +37,7 @@ use bouncegate::{merge, shown};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    bouncegate::end_after_run();
     let result = match cli.command {
         Command::Check(args) => run_check(args),
         Command::Merge(args) => run_merge(*args),

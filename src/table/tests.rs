@@ -314,6 +314,26 @@ fn long_lines_are_read_alike_wherever_a_special_byte_stands() {
             }
         }
     }
+    // CRLF lines of every length around the blocks' ends, so that the CR ends a block and the
+    // LF starts the next; with a lone CR inside, and without.
+    for len in 1..100 {
+        for lone_cr in [None, Some(len / 2)] {
+            let mut line = b"ann.lee@mail.example.org,Ann Lee,2026-01-10,x".repeat(3);
+            line.truncate(len);
+            if let Some(at) = lone_cr {
+                line[at] = b'\r';
+            }
+            let mut file = b"email,name\r\n".to_vec();
+            file.extend_from_slice(&line);
+            file.extend_from_slice(b"\r\nbob@x.de,Bob\r\n");
+            assert_eq!(
+                serial(&file, b','),
+                reference(&file, b','),
+                "{:?}",
+                String::from_utf8_lossy(&file)
+            );
+        }
+    }
 }
 
 #[test]

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use super::{
     Event, History, HistoryOptions, HistoryProblem, HistoryRowProblem, RawBounce, add_event,
-    classify_bounce, generic, merge,
+    classify_bounce, generic,
 };
 use crate::bounces::classify::RuleSet;
 use crate::bounces::codes::ReplyCode;
@@ -172,8 +172,9 @@ fn import_failed(file: &Arc<Path>, source: Source, error: &import::ImportError) 
 pub(super) enum Sink<'s> {
     /// Each event handed on, in file order.
     Each(&'s mut dyn FnMut(Event)),
-    /// The events added up per address: no event is kept, and the pieces of a big file can
-    /// be added up apart (on all cores) and merged in order.
+    /// The events added up per address, a piece at a time in file order: a file's events
+    /// are not kept past their piece. (Sums made apart and merged cost two map inserts an
+    /// event, and a map a piece.)
     Sum { sums: History, latest: UnixSeconds },
 }
 
@@ -197,13 +198,10 @@ impl Tally {
     }
 }
 
-/// What a piece of a file read, on a core of its own: its tally, and its events or their sums.
+/// What a piece of a file read, on a core of its own: its tally, and its events in order.
 pub(super) struct Piece {
     pub(super) tally: Tally,
-    /// The events in order, unless they are added up (see [`Sink::Sum`]).
     kept: Vec<Event>,
-    /// The events added up, with the latest time that may move [`History::newest`].
-    sums: Option<(History, UnixSeconds)>,
 }
 
 impl Piece {
@@ -225,10 +223,7 @@ impl Piece {
             self.tally.undated_soft += 1;
         }
         self.tally.events += 1;
-        match &mut self.sums {
-            Some((sums, latest)) => add_event(sums, event, *latest),
-            None => self.kept.push(event),
-        }
+        self.kept.push(event);
     }
 }
 
@@ -263,36 +258,26 @@ impl<'s> Outcome<'s> {
         self.pieces()(rows)
     }
 
-    /// What makes empty pieces for this file's sink, on any core.
+    /// What makes empty pieces, on any core.
     pub(super) fn pieces(&self) -> impl Fn(usize) -> Piece + Sync + use<> {
-        let latest = match &self.sink {
-            Sink::Each(_) => None,
-            Sink::Sum { latest, .. } => Some(*latest),
-        };
-        move |rows| Piece {
+        |rows| Piece {
             tally: Tally::default(),
-            kept: Vec::with_capacity(if latest.is_none() { rows } else { 0 }),
-            sums: latest.map(|latest| {
-                let mut sums = History::default();
-                sums.by_address.reserve(rows);
-                (sums, latest)
-            }),
+            kept: Vec::with_capacity(rows),
         }
     }
 
     /// Add what a piece read, the pieces taken in file order.
     pub(super) fn absorb(&mut self, piece: Piece) {
         self.tally.add(piece.tally);
-        // A piece made by [`Outcome::piece`] keeps its events for `Each`, sums for `Sum`.
         match &mut self.sink {
             Sink::Each(each) => piece.kept.into_iter().for_each(each),
-            Sink::Sum { sums, .. } => {
-                if let Some((piece_sums, _)) = piece.sums {
-                    // Grown once to what the pieces may add, not doubled (and every key moved)
-                    // again and again as they come.
-                    sums.by_address
-                        .reserve(self.expected.saturating_sub(sums.by_address.len()));
-                    merge(sums, piece_sums);
+            Sink::Sum { sums, latest } => {
+                // Grown once to what the file may add, not doubled (and every key moved)
+                // again and again as the pieces come.
+                let room = self.expected.saturating_sub(sums.by_address.len());
+                sums.by_address.reserve(room.max(piece.kept.len()));
+                for event in piece.kept {
+                    add_event(sums, event, *latest);
                 }
             }
         }

@@ -338,9 +338,9 @@ struct RawBounce<'a> {
 }
 
 /// Read and classify every history file, in parallel, and sum the events up per address. Each
-/// file's events are added up as they are read (no file's events are kept), then the files'
-/// sums are merged in file order, which adds up to what one pass over all events in that
-/// order gives.
+/// file's events are added up as they are read (a round of pieces at a time: never a whole
+/// file's events), then the files' sums are merged in file order, which adds up to what one
+/// pass over all events in that order gives.
 pub fn load(files: &[PathBuf], rules: &RuleSet, options: HistoryOptions) -> History {
     // The clock read once, not once an event.
     let options = HistoryOptions {

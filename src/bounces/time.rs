@@ -51,7 +51,7 @@ pub enum TimeRead {
 /// is over 12 or `order` says which.
 pub fn read_time(value: &str, order: Option<DateOrder>) -> TimeRead {
     let value = value.trim();
-    if let Some(seconds) = unix_time(value) {
+    if let Some(seconds) = utc_second(value).or_else(|| unix_time(value)) {
         return TimeRead::At(seconds);
     }
     if let Ok(timestamp) = value.parse::<jiff::Timestamp>() {
@@ -77,6 +77,56 @@ pub fn parse_time(value: &str) -> Option<UnixSeconds> {
         TimeRead::At(seconds) if !value.contains('/') => Some(seconds),
         _ => None,
     }
+}
+
+/// The commonest form, `2026-03-02T10:00:00Z`, read without the general parser (a history
+/// holds one a row); anything else, or a date that does not exist, is left to it.
+fn utc_second(value: &str) -> Option<UnixSeconds> {
+    let bytes = value.as_bytes();
+    if bytes.len() != 20
+        || [
+            bytes[4], bytes[7], bytes[10], bytes[13], bytes[16], bytes[19],
+        ] != *b"--T::Z"
+    {
+        return None;
+    }
+    let number = |from: usize, to: usize| {
+        bytes[from..to].iter().try_fold(0i64, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
+        })
+    };
+    let (year, month, day) = (number(0, 4)?, number(5, 7)?, number(8, 10)?);
+    let (hour, minute, second) = (number(11, 13)?, number(14, 16)?, number(17, 19)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    // Years the general parser takes whole (its range ends in 9999 less a day).
+    if !(1..=9998).contains(&year)
+        || !(1..=month_days).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    // Days from 1970-01-01 of a proleptic Gregorian date (years counted from March, so the
+    // leap day ends a year).
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * m + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
 }
 
 /// Unix seconds: ten digits (2001 to 2286) with an optional fraction; milliseconds: thirteen
@@ -187,6 +237,49 @@ mod tests {
             assert_eq!(parse_time(text), expected, "{text}");
         }
         assert_eq!(format_day(DAY + 100), "2026-03-02");
+    }
+
+    /// The quick reading of `YYYY-MM-DDTHH:MM:SSZ` gives what the general parser gives, for
+    /// every day of years under each leap-year rule; it reads every real date of those years
+    /// itself, and leaves the rest (dates that do not exist, other forms) to the parser.
+    #[test]
+    fn the_commonest_form_reads_as_the_general_parser_reads_it() {
+        let general = |text: &str| text.parse::<jiff::Timestamp>().ok().map(|t| t.as_second());
+        let mut quick_days = 0;
+        for year in [
+            1, 1600, 1900, 1969, 1970, 2000, 2024, 2026, 2100, 2400, 9998, 9999,
+        ] {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    let text = format!("{year:04}-{month:02}-{day:02}T23:59:58Z");
+                    let quick = utc_second(&text);
+                    if quick.is_some() {
+                        quick_days += 1;
+                        assert_eq!(quick, general(&text), "{text}");
+                    } else if year < 9999 {
+                        assert_eq!(general(&text), None, "{text}: a real date left out");
+                    }
+                }
+            }
+        }
+        // 11 years of 365 or 366 days (1600, 2000, 2024 and 2400 are leap years; 1900 and 2100
+        // are not).
+        assert_eq!(quick_days, 11 * 365 + 4);
+        for text in [
+            "2026-03-02T24:00:00Z",
+            "2026-03-02T10:60:00Z",
+            "2026-03-02T10:00:60Z",
+            "2026-03-02t10:00:00Z",
+            "2026-03-02T10:00:00z",
+            "2026-03-02 10:00:00Z",
+            "2026-3-02T10:00:00Z",
+            "+026-03-02T10:00:00Z",
+            "2026-03-02T10:00:0aZ",
+        ] {
+            assert_eq!(utc_second(text), None, "{text}");
+        }
+        assert_eq!(utc_second("2026-03-02T00:00:00Z"), Some(DAY));
+        assert_eq!(read_time("2026-03-02T00:00:00Z", None), TimeRead::At(DAY));
     }
 
     #[test]

@@ -73,14 +73,19 @@ pub(super) fn fold(text: &str, reply: Option<ReplyCode>) -> String {
 /// mx10.mailspamprotection.com or mx.spamexperts.com would otherwise match "spam".
 fn is_host_frame(folded: &str, word: &str) -> bool {
     let bytes = word.as_bytes();
-    let dotted = word.contains('.') && !word.contains('/') && !word.contains('@');
+    // Most words have no dot, and are no host name.
+    let has = |wanted: u8| bytes.contains(&wanted);
+    let dotted = has(b'.') && !has(b'/') && !has(b'@');
+    if !dotted {
+        return false;
+    }
     // `name[192.0.2.1]` or `name[192.0.2.1]:`
     let bracketed = word
         .find('[')
         .is_some_and(|at| at > 0 && bytes.get(at + 1).is_some_and(|b| b.is_ascii_hexdigit()));
     let after_host = folded.ends_with("host") && !folded.ends_with("client host");
     let exim_h = word.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("h="));
-    dotted && (bracketed || after_host || exim_h)
+    bracketed || after_host || exim_h
 }
 
 /// How [`fold`] treats the words of one text.

@@ -80,6 +80,28 @@ impl Cells {
         std::str::from_utf8(self.bytes(part, cell)).unwrap_or_default()
     }
 
+    /// The file's text past the BOM, when all of it is UTF-8 (for [`Cells::text_in`]).
+    pub fn whole_text(&self) -> Option<&str> {
+        std::str::from_utf8(self.bytes.get(self.base..)?).ok()
+    }
+
+    /// [`Cells::text`], sliced out of `whole` ([`Cells::whole_text`]) when the file is all
+    /// UTF-8: no cell is checked again.
+    pub fn text_in<'a>(
+        &'a self,
+        whole: Option<&'a str>,
+        part: &'a CellPart,
+        cell: Cell,
+    ) -> &'a str {
+        let (start, len) = (cell.start(), cell.len());
+        match whole {
+            Some(whole) if !cell.quoted() => whole
+                .get(start..start + len)
+                .unwrap_or_else(|| self.text(part, cell)),
+            _ => self.text(part, cell),
+        }
+    }
+
     /// The bytes of a cell of `part`, untrimmed: UTF-8 text.
     pub fn bytes<'a>(&'a self, part: &'a CellPart, cell: Cell) -> &'a [u8] {
         let (start, len) = (cell.start(), cell.len());

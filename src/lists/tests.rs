@@ -130,6 +130,45 @@ fn cells_of_any_white_space_are_empty() {
     );
 }
 
+/// The syntax stage takes the cells' text out of the whole file's, checked once: the same text
+/// as each cell's own, past a BOM, in quoted cells, and with CR line ends; a file with a byte
+/// that is not UTF-8 has no whole text, and each cell is read on its own.
+#[test]
+fn text_from_the_whole_file_is_each_cells_text() {
+    let files: [(&str, &[u8], bool); 4] = [
+        (
+            "a.csv",
+            b"email,n\na@x.de,1\n\"b\"\"q@x.de\",2\n c@x.de ,3\n",
+            true,
+        ),
+        (
+            "b.csv",
+            b"\xEF\xBB\xBFemail\r\nd@x.de\r\n\xC3\xA9@x.de\r\n",
+            true,
+        ),
+        ("c.csv", b"email\re@x.de\rf@x.de\r", true),
+        ("d.csv", b"email\ng@x.de\n\xE9@x.de\nh@x.de\n", false),
+    ];
+    for (name, data, utf8) in files {
+        let list = read(name, data, &ReadOptions::default());
+        let whole = list.cells.whole_text();
+        assert_eq!(whole.is_some(), utf8, "{name}");
+        let texts: Vec<&str> = list
+            .cells
+            .parts()
+            .iter()
+            .flat_map(|part| {
+                part.cells()
+                    .iter()
+                    .map(|&cell| list.cells.text_in(whole, part, cell))
+            })
+            .collect();
+        let own: Vec<&str> = cells(&list).into_iter().map(|(_, text)| text).collect();
+        assert_eq!(texts, own, "{name}");
+        assert!(own.len() >= 2, "{name}: {own:?}");
+    }
+}
+
 #[test]
 fn file_level_problems_stop_the_file() {
     let empty = read("e.csv", b"", &ReadOptions::default());

@@ -71,9 +71,10 @@ fn classes_of(bytes: &[u8]) -> Classes {
     }
 }
 
-/// The address, when `bytes` are a plain ASCII one that the full check would accept; `None`
+/// The address, when `text` is a plain ASCII one that the full check would accept; `None`
 /// means "ask the full check", never "invalid".
-pub(super) fn check(bytes: &[u8], options: SyntaxOptions) -> Option<Address> {
+pub(super) fn check(text: &str, options: SyntaxOptions) -> Option<Address> {
+    let bytes = text.as_bytes();
     // Every byte the checks below let through is ASCII, so octets are characters and the
     // address is already NFC.
     if bytes.len() > MAX_ADDRESS_OCTETS {
@@ -88,7 +89,7 @@ pub(super) fn check(bytes: &[u8], options: SyntaxOptions) -> Option<Address> {
     let upper_local = check_local(local)?;
     let upper_domain = check_domain(domain)?;
 
-    let mut normalized = std::str::from_utf8(bytes).ok()?.to_owned();
+    let mut normalized = text.to_owned();
     if upper_domain {
         normalized[at + 1..].make_ascii_lowercase();
     }

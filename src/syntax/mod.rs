@@ -193,21 +193,22 @@ impl CheckedCell {
 /// file's bytes they stand in, are let go here.
 pub fn check_cells(cells: Cells, options: SyntaxOptions) -> Vec<CheckedCell> {
     let mut checked = Vec::with_capacity(cells.len());
+    // The file's bytes checked to be UTF-8 once, not each cell's.
+    let whole = cells.whole_text();
     for part in cells.parts() {
         // Written in place, a part after the other: no copy of a million cells.
         checked.par_extend(part.cells().par_iter().with_min_len(1024).map(|&cell| {
-            let raw = cells.bytes(part, cell);
-            // Most cells are plain ASCII addresses: decided on their bytes, trimmed of ASCII
-            // white space. Any other (Unicode space around it too) goes the whole way.
-            let trimmed = raw.trim_ascii();
+            let text = cells.text_in(whole, part, cell);
+            // Most cells are plain ASCII addresses, trimmed of ASCII white space. Any other
+            // (Unicode space around it too) goes the whole way.
+            let trimmed = text.trim_ascii();
             if let Some(address) = ascii::check(trimmed, options) {
                 return CheckedCell::new(
                     cell.line,
-                    trimmed.len() != raw.len(),
+                    trimmed.len() != text.len(),
                     Checked::Valid(address),
                 );
             }
-            let text = cells.text(part, cell);
             let trimmed = text.trim();
             let checked = match full::check(trimmed, options) {
                 Ok(address) => Checked::Valid(address),
@@ -228,7 +229,7 @@ pub fn check_cells(cells: Cells, options: SyntaxOptions) -> Vec<CheckedCell> {
 /// the bytes; everything else (any rejection, Unicode, `xn--` labels, quoted local parts,
 /// literals) takes the full check, which gives the precise reason.
 pub fn check_address(text: &str, options: SyntaxOptions) -> Result<Address, SyntaxError> {
-    match ascii::check(text.as_bytes(), options) {
+    match ascii::check(text, options) {
         Some(address) => Ok(address),
         None => full::check(text, options),
     }

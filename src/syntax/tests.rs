@@ -216,7 +216,7 @@ const ALL_OPTIONS: [SyntaxOptions; 4] = [
 /// The verdict, reason and key of `check_address` (fast path first) are the full check's.
 fn assert_same_as_full(text: &str) {
     for options in ALL_OPTIONS {
-        let fast = ascii::check(text.as_bytes(), options);
+        let fast = ascii::check(text, options);
         let full = full::check(text, options);
         if let Some(address) = &fast {
             assert_eq!(Ok(address), full.as_ref(), "{text:?} {options:?}");
@@ -236,11 +236,11 @@ fn the_ascii_fast_path_takes_plain_addresses() {
         "ANN@MAIL.DE",
     ] {
         for options in ALL_OPTIONS {
-            assert!(ascii::check(plain.as_bytes(), options).is_some(), "{plain}");
+            assert!(ascii::check(plain, options).is_some(), "{plain}");
         }
         assert_same_as_full(plain);
     }
-    let address = ascii::check(b"Ann.Lee@Mail.DE", SyntaxOptions::default()).unwrap();
+    let address = ascii::check("Ann.Lee@Mail.DE", SyntaxOptions::default()).unwrap();
     assert_eq!(address.as_str(), "Ann.Lee@mail.de");
     assert_eq!(address.key(), "ann.lee@mail.de");
 }
@@ -322,10 +322,7 @@ fn the_ascii_fast_path_leaves_the_rest_to_the_full_check() {
         "\"john doe\"@mail.de",
         "a@[192.0.2.1]",
     ] {
-        assert!(
-            ascii::check(text.as_bytes(), ALL_OPTIONS[2]).is_none(),
-            "{text}"
-        );
+        assert!(ascii::check(text, ALL_OPTIONS[2]).is_none(), "{text}");
     }
 }
 
@@ -401,7 +398,7 @@ fn the_ascii_fast_path_agrees_with_the_full_check_on_generated_addresses() {
             }
         }
         text.push_str([".de", ".COM", "", ".x1"][next(4)]);
-        fast += usize::from(ascii::check(text.as_bytes(), SyntaxOptions::default()).is_some());
+        fast += usize::from(ascii::check(&text, SyntaxOptions::default()).is_some());
         assert_same_as_full(&text);
     }
     // The generator reaches both paths.

@@ -115,44 +115,17 @@ pub struct AddressSet {
 impl AddressSet {
     /// The set of the keys of the rows that are the first of their address (`first[row] ==
     /// row`, as [`first_rows`] gives), `row_hashes[row]` the key's [`key_hash`]: no sort
-    /// needed, and each hash written once, in place.
-    pub(super) fn of_first_rows(first: &[usize], row_hashes: &[u128]) -> AddressSet {
-        const CHUNK: usize = 65_536;
-        let is_first = |(row, &first): (usize, &usize)| row == first;
-        let counts: Vec<usize> = first
-            .par_chunks(CHUNK)
-            .enumerate()
-            .map(|(chunk, firsts)| {
-                let base = chunk * CHUNK;
-                firsts
-                    .iter()
-                    .enumerate()
-                    .filter(|&(offset, first)| is_first((base + offset, first)))
-                    .count()
-            })
-            .collect();
-        let mut hashes = vec![0u128; counts.iter().sum()];
-        let mut outputs = Vec::with_capacity(counts.len());
-        let mut rest = hashes.as_mut_slice();
-        for count in counts {
-            let (output, after) = rest.split_at_mut(count);
-            outputs.push(output);
-            rest = after;
+    /// needed, and the rows' hashes become the set's in place (no fresh memory for a million).
+    pub(super) fn of_first_rows(first: &[usize], mut row_hashes: Vec<u128>) -> AddressSet {
+        let mut kept = 0;
+        for (row, &first) in first.iter().enumerate() {
+            if first == row {
+                row_hashes[kept] = row_hashes[row];
+                kept += 1;
+            }
         }
-        first
-            .par_chunks(CHUNK)
-            .zip(outputs)
-            .enumerate()
-            .for_each(|(chunk, (firsts, output))| {
-                let base = chunk * CHUNK;
-                let rows = (base..)
-                    .zip(firsts)
-                    .filter(|&(row, first)| is_first((row, first)));
-                for (slot, (row, _)) in output.iter_mut().zip(rows) {
-                    *slot = row_hashes[row];
-                }
-            });
-        AddressSet { hashes }
+        row_hashes.truncate(kept);
+        AddressSet { hashes: row_hashes }
     }
 
     /// The set of the keys of these rows, which hold distinct keys (`hashes[row]` the key's
@@ -332,7 +305,7 @@ mod tests {
             .collect();
         let hashes = hashes(&keys);
         let first = first_rows(&hashes, |row| &keys[row]);
-        let set = AddressSet::of_first_rows(&first, &hashes);
+        let set = AddressSet::of_first_rows(&first, hashes);
         let distinct: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
         assert_eq!(set.len(), distinct.len());
         assert_eq!(set, distinct.into_iter().collect::<AddressSet>());

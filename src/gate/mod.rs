@@ -540,8 +540,8 @@ pub fn judge(
         }
     }
 
-    let keys = AddressSet::of_first_rows(&first_rows, &hashes);
     let bouncing = AddressSet::of_distinct_rows(&bouncing_rows, &hashes);
+    let keys = AddressSet::of_first_rows(&first_rows, hashes);
     crate::drop_in_background(cells);
     stats.addresses = keys.len();
     stats.predicted_hard = predicted;

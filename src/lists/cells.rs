@@ -103,7 +103,7 @@ impl Cells {
     }
 
     /// The bytes of a cell of `part`, untrimmed: UTF-8 text.
-    pub fn bytes<'a>(&'a self, part: &'a CellPart, cell: Cell) -> &'a [u8] {
+    fn bytes<'a>(&'a self, part: &'a CellPart, cell: Cell) -> &'a [u8] {
         let (start, len) = (cell.start(), cell.len());
         if cell.quoted() {
             &part.unquoted[start..start + len]

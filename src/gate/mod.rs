@@ -359,30 +359,41 @@ pub fn judge(
     }
 
     // Phase 1, on all cores: each row's key hash (for the duplicates, the history's filter
-    // and the sets of unique addresses) and its own verdict, from its syntax or its history;
-    // the rows on domains with plain MX are counted.
+    // and the sets of unique addresses), then, side by side, which rows repeat an earlier one
+    // (a sort on one core) and each row's own verdict, from its syntax or its history (on the
+    // cores the sort leaves); the rows on domains with plain MX are counted.
     let mut hashes = vec![0u128; cells.len()];
-    // Only the rows with something to say get a note, kept with their row.
-    let judged: Vec<(Notes, usize)> = cells
+    cells
         .par_chunks(JUDGE_CHUNK)
         .zip(hashes.par_chunks_mut(JUDGE_CHUNK))
-        .enumerate()
-        .map(|(chunk, (rows, hashes))| {
-            let mut notes = Vec::new();
-            let mut with_mx = 0;
-            for (offset, (cell, hash)) in rows.iter().zip(hashes).enumerate() {
+        .for_each(|(rows, hashes)| {
+            for (cell, hash) in rows.iter().zip(hashes) {
                 *hash = key_hash(cell.checked.key());
-                let (note, has_mx) = judge_row(cell, *hash, context);
-                with_mx += usize::from(has_mx);
-                notes.extend(note.map(|note| (chunk * JUDGE_CHUNK + offset, note)));
             }
-            (notes, with_mx)
-        })
-        .collect();
-    let rows_with_mx: usize = judged.iter().map(|(_, count)| count).sum();
-    // Which rows repeat an earlier one.
+        });
     let key_of = |row: usize| cells[row].checked.key();
-    let first_rows = keys::first_rows(&hashes, key_of);
+    let (first_rows, judged) = rayon::join(
+        || keys::first_rows(&hashes, key_of),
+        || {
+            // Only the rows with something to say get a note, kept with their row.
+            cells
+                .par_chunks(JUDGE_CHUNK)
+                .zip(hashes.par_chunks(JUDGE_CHUNK))
+                .enumerate()
+                .map(|(chunk, (rows, hashes))| {
+                    let mut notes = Vec::new();
+                    let mut with_mx = 0;
+                    for (offset, (cell, &hash)) in rows.iter().zip(hashes).enumerate() {
+                        let (note, has_mx) = judge_row(cell, hash, context);
+                        with_mx += usize::from(has_mx);
+                        notes.extend(note.map(|note| (chunk * JUDGE_CHUNK + offset, note)));
+                    }
+                    (notes, with_mx)
+                })
+                .collect::<Vec<(Notes, usize)>>()
+        },
+    );
+    let rows_with_mx: usize = judged.iter().map(|(_, count)| count).sum();
     let mut notes = judged.into_iter().flat_map(|(notes, _)| notes).peekable();
 
     // Phase 2, in file order: duplicates, findings, and unique counts.

@@ -2,9 +2,9 @@
 //!
 //! A million rows are not put in a hash map: inserting into a table of 50 MB is a cache miss
 //! a row, on one core. Each row's key is hashed once, on all cores (with
-//! [`syntax::key_hash`], in phase 1 of the gate); the (hash, row) pairs are sorted on all
-//! cores, so the copies of an address sit side by side, and the keys are compared only inside
-//! a run of equal hashes: the result is exact.
+//! [`syntax::key_hash`], in phase 1 of the gate); the (hash, row) pairs are radix-sorted by
+//! hash (stable, so rows keep their order), so the copies of an address sit side by side, and
+//! the keys are compared only inside a run of equal hashes: the result is exact.
 //!
 //! What outlives the gate is an [`AddressSet`]: the hashes of the unique keys, 16 bytes an
 //! address, for the run-wide rate (an address on two lists counts once) and for the shards'

@@ -25,7 +25,7 @@ use crate::risk::{self, Knowledge, RiskReport};
 use crate::shard::{
     self, InputHasher, InputHashes, Part, PlannedList, ShardInfo, ShardList, ShardSpec,
 };
-use crate::syntax::{self, CheckedCell};
+use crate::syntax::{self, CheckedCells};
 use crate::walk::Walked;
 
 /// What to check, beyond what rules.yaml says.
@@ -218,7 +218,7 @@ pub fn run(config: &Config, options: &CheckOptions) -> Result<Report, Error> {
 
 /// Of a list split by address, the rows this shard checks; what belongs to no row (the
 /// rows that could not be read, empty cells, the file's own problems) goes to the owner.
-fn keep_share(list: &mut ListFile, cells: &mut Vec<CheckedCell>, owner: u32, spec: ShardSpec) {
+fn keep_share(list: &mut ListFile, cells: &mut CheckedCells, owner: u32, spec: ShardSpec) {
     cells.retain(|cell| shard::owns(cell.checked.key(), spec));
     if owner != spec.index {
         list.skips.clear();
@@ -333,12 +333,13 @@ fn previous_keys(scope: &ChangeScope, path: &Path, read: &ReadOptions, config: &
     };
     let mut list = lists::read_list_bytes(path, &bytes, read);
     syntax::check_cells(std::mem::take(&mut list.cells), config.syntax)
-        .into_iter()
-        .map(|cell| cell.checked.into_key())
+        .view()
+        .iter()
+        .map(|cell| cell.checked.key().into())
         .collect()
 }
 
-type Checked = (ListFile, Vec<CheckedCell>, Option<KeySet>);
+type Checked = (ListFile, CheckedCells, Option<KeySet>);
 
 /// The risk stage: each distinct domain of a valid address judged once.
 fn assess_risk(checked: &[Checked], config: &Config) -> RiskReport {
@@ -350,14 +351,14 @@ fn assess_risk(checked: &[Checked], config: &Config) -> RiskReport {
                 // A few big chunks: each chunk's set holds most of the domains again.
                 .flat_map(|(_, cells, _)| {
                     let chunk = (cells.len() / (2 * rayon::current_num_threads())).max(65_536);
-                    cells.par_chunks(chunk)
+                    cells.view().par_chunks(chunk)
                 })
                 .map(|chunk| {
                     // Owned copies, side by side: a lookup compares with them, not with the
                     // first address of each domain, wherever the list put it in memory.
                     let mut seen: foldhash::HashSet<Box<str>> = foldhash::HashSet::default();
-                    for cell in chunk {
-                        if let syntax::Checked::Valid(address) = &cell.checked {
+                    for cell in chunk.iter() {
+                        if let syntax::Checked::Valid(address) = cell.checked {
                             let domain = address.domain();
                             if !seen.contains(domain) {
                                 seen.insert(domain.into());
@@ -385,8 +386,8 @@ fn unique_domains(checked: &[Checked], dns: &DnsOptions) -> Vec<String> {
     }
     let mut seen: foldhash::HashSet<&str> = foldhash::HashSet::default();
     for (_, cells, _) in checked {
-        for cell in cells {
-            if let syntax::Checked::Valid(address) = &cell.checked {
+        for cell in cells.view().iter() {
+            if let syntax::Checked::Valid(address) = cell.checked {
                 seen.insert(address.domain());
             }
         }

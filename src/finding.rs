@@ -180,24 +180,25 @@ impl Serialize for Finding {
 }
 
 thread_local! {
-    static LIST_FINDINGS_APART: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static FINDINGS_APART: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Run `write` with every list's findings serialised as an empty array: the report's JSON
-/// writer writes them itself, on all cores, into the places those arrays leave.
-pub(crate) fn with_list_findings_apart<T>(write: impl FnOnce() -> T) -> T {
-    LIST_FINDINGS_APART.set(true);
+/// Run `write` with every findings array (the lists' and the history's) serialised empty:
+/// the report's JSON writer writes them itself, on all cores, into the places those arrays
+/// leave.
+pub(crate) fn with_findings_apart<T>(write: impl FnOnce() -> T) -> T {
+    FINDINGS_APART.set(true);
     let written = write();
-    LIST_FINDINGS_APART.set(false);
+    FINDINGS_APART.set(false);
     written
 }
 
-/// A list's findings, or an empty array inside [`with_list_findings_apart`].
-pub(crate) fn serialize_list_findings<S: serde::Serializer>(
+/// A report's findings, or an empty array inside [`with_findings_apart`].
+pub(crate) fn serialize_findings<S: serde::Serializer>(
     findings: &[Finding],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    if LIST_FINDINGS_APART.get() {
+    if FINDINGS_APART.get() {
         serializer.collect_seq(std::iter::empty::<&Finding>())
     } else {
         serializer.collect_seq(findings)

@@ -18,7 +18,7 @@ use crate::domains::{DomainReport, DomainVerdict};
 use crate::finding::{Finding, Reason, Severity};
 use crate::lists::{ListFile, SkipReason};
 use crate::risk::RiskReport;
-use crate::syntax::{Checked, CheckedCell, key_hash};
+use crate::syntax::{CellView, Checked, CheckedCells, key_hash};
 
 mod history;
 mod keys;
@@ -98,7 +98,7 @@ pub struct ListReport {
     pub path: Arc<Path>,
     pub verdict: Verdict,
     pub stats: ListStats,
-    #[serde(serialize_with = "crate::finding::serialize_list_findings")]
+    #[serde(serialize_with = "crate::finding::serialize_findings")]
     pub findings: Vec<Finding>,
     /// Unique keys of the list, and of those that bounce: for the run-wide rate.
     #[serde(skip)]
@@ -132,7 +132,7 @@ type Notes<'a> = Vec<(usize, Box<RowNote<'a>>)>;
 
 /// A row's note, and whether its domain has plain MX (counted apart: it needs no note).
 fn judge_row<'a>(
-    cell: &CheckedCell,
+    cell: CellView<'_>,
     hash: u128,
     context: &Context<'a>,
 ) -> (Option<Box<RowNote<'a>>>, bool) {
@@ -144,7 +144,7 @@ fn judge_row<'a>(
         risk,
     } = *context;
     let key = cell.checked.key();
-    let error = match &cell.checked {
+    let error = match cell.checked {
         Checked::Valid(_) => None,
         Checked::Invalid(invalid) => Some(&invalid.error),
     };
@@ -188,21 +188,13 @@ fn judge_row<'a>(
 }
 
 /// Whether the row's address is valid and its domain has plain MX (as [`judge_row`] says).
-fn has_mx(cell: &CheckedCell, domains: &DomainReport) -> bool {
+fn has_mx(cell: CellView<'_>, domains: &DomainReport) -> bool {
     let valid = matches!(cell.checked, Checked::Valid(_));
     valid
         && matches!(
             domains.get(domain_of(cell.checked.key())),
             Some(DomainVerdict::Mx { .. })
         )
-}
-
-/// The address as shown: the checked address, or an invalid cell's text.
-fn shown_text(cell: &CheckedCell) -> &str {
-    match &cell.checked {
-        Checked::Valid(address) => address.as_str(),
-        Checked::Invalid(invalid) => &invalid.text,
-    }
 }
 
 /// The domain of an address key (`local@domain`; a quoted local part may hold an @).
@@ -289,7 +281,7 @@ pub struct Context<'a> {
 /// `--changed-since`: the addresses not among them are the ones the change adds.
 pub fn judge(
     list: &ListFile,
-    cells: Vec<CheckedCell>,
+    cells: CheckedCells,
     previous: Option<&KeySet>,
     context: &Context<'_>,
 ) -> ListReport {
@@ -362,22 +354,21 @@ pub fn judge(
     // and the sets of unique addresses), then, side by side, which rows repeat an earlier one
     // (a sort on one core) and each row's own verdict, from its syntax or its history (on the
     // cores the sort leaves); the rows on domains with plain MX are counted.
-    let mut hashes = vec![0u128; cells.len()];
-    cells
-        .par_chunks(JUDGE_CHUNK)
+    let rows = cells.view();
+    let mut hashes = vec![0u128; rows.len()];
+    rows.par_chunks(JUDGE_CHUNK)
         .zip(hashes.par_chunks_mut(JUDGE_CHUNK))
         .for_each(|(rows, hashes)| {
             for (cell, hash) in rows.iter().zip(hashes) {
                 *hash = key_hash(cell.checked.key());
             }
         });
-    let key_of = |row: usize| cells[row].checked.key();
+    let key_of = |row: usize| rows.get(row).checked.key();
     let (first_rows, judged) = rayon::join(
         || keys::first_rows(&hashes, key_of),
         || {
             // Only the rows with something to say get a note, kept with their row.
-            cells
-                .par_chunks(JUDGE_CHUNK)
+            rows.par_chunks(JUDGE_CHUNK)
                 .zip(hashes.par_chunks(JUDGE_CHUNK))
                 .enumerate()
                 .map(|(chunk, (rows, hashes))| {
@@ -406,13 +397,13 @@ pub fn judge(
     let mut added = AddedStats::default();
     // A copy of an address on a domain with plain MX: counted in phase 1, but not new.
     let mut copies_with_mx = 0;
-    for (index, cell) in cells.iter().enumerate() {
+    for (index, cell) in rows.iter().enumerate() {
         let note = notes
             .next_if(|(row, _)| *row == index)
             .map(|(_, note)| note);
         // Most rows need neither their key nor their text here: neither is read for them.
         let key = || cell.checked.key();
-        let shown = || shown_text(cell).to_owned();
+        let shown = || cell.checked.shown().to_owned();
         if cell.padded()
             && let Some(severity) = level_severity(policy.whitespace)
         {
@@ -434,7 +425,7 @@ pub fn judge(
                     severity,
                     Some(shown()),
                     Reason::Duplicate {
-                        first_line: cells[first].line(),
+                        first_line: rows.get(first).line(),
                     },
                 ));
             }

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::table::FileBytes;
+use crate::table::{FileBytes, FileText};
 
 /// Where a cell's text stands: `start << 25 | quoted << 24 | len` (a field is at most a
 /// record, 64 KiB; a file at most 512 GB; a quoted field's text is in its part). Sixteen
@@ -54,9 +54,8 @@ impl fmt::Debug for Cell {
 /// The cells of a list, in file order, with the bytes their text stands in.
 #[derive(Debug, Clone, Default)]
 pub struct Cells {
-    /// The file's bytes; cells count from `base` (past a BOM).
-    bytes: FileBytes,
-    base: usize,
+    /// The file's bytes; cells count from its base (past a BOM).
+    file: FileText,
     /// As the chunks of the file were read: put together, they would be one more copy.
     parts: Vec<CellPart>,
 }
@@ -80,26 +79,28 @@ impl Cells {
         std::str::from_utf8(self.bytes(part, cell)).unwrap_or_default()
     }
 
-    /// The file's text past the BOM, when all of it is UTF-8 (for [`Cells::text_in`]).
+    /// The file's text past the BOM, when all of it is UTF-8 (checked once, as the file was
+    /// read): the text a cell that is no quoted field stands in.
     pub fn whole_text(&self) -> Option<&str> {
-        std::str::from_utf8(self.bytes.get(self.base..)?).ok()
+        self.file.text()
     }
 
-    /// [`Cells::text`], sliced out of `whole` ([`Cells::whole_text`]) when the file is all
-    /// UTF-8: no cell is checked again.
-    pub fn text_in<'a>(
-        &'a self,
-        whole: Option<&'a str>,
-        part: &'a CellPart,
-        cell: Cell,
-    ) -> &'a str {
+    /// [`Cells::text`], and where it starts in [`Cells::whole_text`] when it is a slice of it
+    /// (a cell that is no quoted field, of a file that is all UTF-8): no cell is checked again.
+    pub fn text_in<'a>(&'a self, part: &'a CellPart, cell: Cell) -> (&'a str, Option<usize>) {
         let (start, len) = (cell.start(), cell.len());
-        match whole {
-            Some(whole) if !cell.quoted() => whole
-                .get(start..start + len)
-                .unwrap_or_else(|| self.text(part, cell)),
-            _ => self.text(part, cell),
+        match self.file.text() {
+            Some(whole) if !cell.quoted() => match whole.get(start..start + len) {
+                Some(text) => (text, Some(start)),
+                None => (self.text(part, cell), None),
+            },
+            _ => (self.text(part, cell), None),
         }
+    }
+
+    /// The file's bytes and text, the cells let go.
+    pub fn into_file(self) -> FileText {
+        self.file
     }
 
     /// The bytes of a cell of `part`, untrimmed: UTF-8 text.
@@ -108,7 +109,8 @@ impl Cells {
         if cell.quoted() {
             &part.unquoted[start..start + len]
         } else {
-            &self.bytes[self.base + start..self.base + start + len]
+            let base = self.file.base();
+            &self.file.bytes()[base + start..base + start + len]
         }
     }
 
@@ -123,18 +125,24 @@ impl Cells {
 
     /// The cells read in parts (the chunks of one file), over the file's bytes.
     pub(super) fn from_parts(bytes: FileBytes, base: usize, parts: Vec<CellPart>) -> Cells {
-        Cells { bytes, base, parts }
+        Cells {
+            file: FileText::new(bytes, base),
+            parts,
+        }
     }
 }
 
-/// Cells from texts (tests, and lists made in memory).
+/// Cells from texts (tests, and lists made in memory), each standing in the bytes made of
+/// them all, as a file's cells do.
 impl<'a> FromIterator<(u64, &'a str)> for Cells {
     fn from_iter<I: IntoIterator<Item = (u64, &'a str)>>(texts: I) -> Cells {
+        let mut bytes = Vec::new();
         let mut part = CellPart::default();
         for (line, text) in texts {
-            part.push_unquoted(line, text.as_bytes());
+            part.push_span(line, bytes.len(), text.len());
+            bytes.extend_from_slice(text.as_bytes());
         }
-        Cells::from_parts(FileBytes::default(), 0, vec![part])
+        Cells::from_parts(FileBytes::Read(bytes), 0, vec![part])
     }
 }
 

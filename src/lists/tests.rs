@@ -153,6 +153,7 @@ fn text_from_the_whole_file_is_each_cells_text() {
         let list = read(name, data, &ReadOptions::default());
         let whole = list.cells.whole_text();
         assert_eq!(whole.is_some(), utf8, "{name}");
+        let mut in_whole = 0;
         let texts: Vec<&str> = list
             .cells
             .parts()
@@ -160,9 +161,19 @@ fn text_from_the_whole_file_is_each_cells_text() {
             .flat_map(|part| {
                 part.cells()
                     .iter()
-                    .map(|&cell| list.cells.text_in(whole, part, cell))
+                    .map(|&cell| list.cells.text_in(part, cell))
+            })
+            .map(|(text, start)| {
+                // A text said to stand in the whole file's text stands there.
+                if let Some(start) = start {
+                    assert_eq!(whole.unwrap().get(start..start + text.len()), Some(text));
+                    in_whole += 1;
+                }
+                text
             })
             .collect();
+        // Only a quoted field, or a cell of a file with a bad byte, is read on its own.
+        assert!(utf8 == (in_whole > 0), "{name}: {in_whole}");
         let own: Vec<&str> = cells(&list).into_iter().map(|(_, text)| text).collect();
         assert_eq!(texts, own, "{name}");
         assert!(own.len() >= 2, "{name}: {own:?}");

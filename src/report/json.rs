@@ -1,7 +1,7 @@
-//! The JSON report, pretty-printed. The lists' findings are most of a big report, and
-//! serialising them one after the other kept one core busy for a tenth of a run: they are
-//! written on all cores, a window of them at a time, into the places that the rest of the
-//! report, written first without them, leaves for them. The output is byte for byte what
+//! The JSON report, pretty-printed. The findings are most of a big report, and serialising
+//! them one after the other kept one core busy for a tenth of a run: they are written on all
+//! cores, a window of them at a time, into the places that the rest of the report, written
+//! first without them, leaves for them. The output is byte for byte what
 //! `serde_json::to_writer_pretty` writes (tested).
 
 use std::io::{self, Write};
@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter, Serializer};
 
 use super::Report;
-use crate::finding::{Finding, with_list_findings_apart};
+use crate::finding::{Finding, with_findings_apart};
 
 /// Findings written at a time: enough for every core, few enough that memory does not grow
 /// with the findings (only a window of them is held as text).
@@ -19,9 +19,9 @@ const WINDOW: usize = 8192;
 /// Findings one core writes at a time.
 const PIECE: usize = 256;
 
-/// Where a list's findings go in the report written without them. Only a list's findings key
-/// opens a line with it and an empty array before the `history` field: the fields before
-/// hold no findings, and a string cannot hold a line break.
+/// Where a findings array goes in the report written without them. Only a findings key opens
+/// a line with it and an empty array: no other field is named `findings`, and a string (a
+/// path, an address) cannot hold a line break or an unescaped quote.
 const EMPTY_FINDINGS: &[u8] = b"\"findings\": []";
 
 impl Report {
@@ -36,15 +36,22 @@ impl Report {
     /// not grow with the findings beyond the findings themselves.
     pub fn write_json(&self, out: &mut impl Write) -> io::Result<()> {
         let mut rest = Vec::new();
-        with_list_findings_apart(|| serde_json::to_writer_pretty(&mut rest, self))?;
+        with_findings_apart(|| serde_json::to_writer_pretty(&mut rest, self))?;
+        // The findings arrays in the order the report's fields put them.
+        let arrays = self
+            .lists
+            .iter()
+            .map(|list| &list.findings[..])
+            .chain([&self.history.findings[..]]);
+        let mut pieces = Pieces::default();
         let mut written = 0;
-        for list in &self.lists {
+        for findings in arrays {
             let Some((at, indent)) = next_empty_findings(&rest, written) else {
                 break;
             };
             let array_at = at + EMPTY_FINDINGS.len() - 2;
             out.write_all(&rest[written..array_at])?;
-            write_findings(&list.findings, indent / 2 + 1, out)?;
+            pieces.write_findings(findings, indent / 2 + 1, out)?;
             written = array_at + 2;
         }
         out.write_all(&rest[written..])?;
@@ -52,7 +59,7 @@ impl Report {
     }
 }
 
-/// The next line from `from` on that is a list's empty findings: where its key starts, and
+/// The next line from `from` on that is an empty findings array: where its key starts, and
 /// its indent in spaces.
 fn next_empty_findings(bytes: &[u8], from: usize) -> Option<(usize, usize)> {
     let mut search = from;
@@ -66,38 +73,59 @@ fn next_empty_findings(bytes: &[u8], from: usize) -> Option<(usize, usize)> {
     }
 }
 
-/// A findings array whose elements stand at `depth` (in two-space indents), as the pretty
-/// printer writes it there.
-fn write_findings(findings: &[Finding], depth: usize, out: &mut impl Write) -> io::Result<()> {
-    if findings.is_empty() {
-        return out.write_all(b"[]");
-    }
-    let indent = "  ".repeat(depth);
-    out.write_all(b"[")?;
-    for (window_index, window) in findings.chunks(WINDOW).enumerate() {
-        let pieces: Vec<io::Result<Vec<u8>>> = window
-            .par_chunks(PIECE)
-            .enumerate()
-            .map(|(piece_index, piece)| {
-                let first = window_index * WINDOW + piece_index * PIECE;
-                let mut text = Vec::with_capacity(piece.len() * 512);
-                for (index, finding) in (first..).zip(piece) {
-                    // As the pretty printer separates array elements.
-                    text.extend_from_slice(if index == 0 { b"\n" } else { b",\n" });
-                    text.extend_from_slice(indent.as_bytes());
-                    let mut serializer = Serializer::with_formatter(&mut text, at_depth(depth)?);
-                    finding.serialize(&mut serializer)?;
-                }
-                Ok(text)
-            })
-            .collect();
-        for piece in pieces {
-            out.write_all(&piece?)?;
+/// The texts of one window's pieces, kept from window to window: a fresh buffer for every
+/// piece was fresh memory for every byte of the report, and the kernel's zeroing of those
+/// pages took a fifth of the writing.
+#[derive(Default)]
+struct Pieces {
+    texts: Vec<Vec<u8>>,
+}
+
+impl Pieces {
+    /// A findings array whose elements stand at `depth` (in two-space indents), as the pretty
+    /// printer writes it there.
+    fn write_findings(
+        &mut self,
+        findings: &[Finding],
+        depth: usize,
+        out: &mut impl Write,
+    ) -> io::Result<()> {
+        if findings.is_empty() {
+            return out.write_all(b"[]");
         }
+        let indent = "  ".repeat(depth);
+        out.write_all(b"[")?;
+        for (window_index, window) in findings.chunks(WINDOW).enumerate() {
+            let count = window.len().div_ceil(PIECE);
+            if self.texts.len() < count {
+                self.texts.resize_with(count, Vec::new);
+            }
+            let texts = &mut self.texts[..count];
+            texts
+                .par_iter_mut()
+                .zip(window.par_chunks(PIECE))
+                .enumerate()
+                .try_for_each(|(piece_index, (text, piece))| {
+                    text.clear();
+                    let first = window_index * WINDOW + piece_index * PIECE;
+                    for (index, finding) in (first..).zip(piece) {
+                        // As the pretty printer separates array elements.
+                        text.extend_from_slice(if index == 0 { b"\n" } else { b",\n" });
+                        text.extend_from_slice(indent.as_bytes());
+                        let mut serializer =
+                            Serializer::with_formatter(&mut *text, at_depth(depth)?);
+                        finding.serialize(&mut serializer)?;
+                    }
+                    io::Result::Ok(())
+                })?;
+            for text in texts.iter() {
+                out.write_all(text)?;
+            }
+        }
+        out.write_all(b"\n")?;
+        out.write_all(&indent.as_bytes()[2..])?;
+        out.write_all(b"]")
     }
-    out.write_all(b"\n")?;
-    out.write_all(&indent.as_bytes()[2..])?;
-    out.write_all(b"]")
 }
 
 /// A pretty printer that stands `depth` levels in, as if inside that many arrays.
@@ -151,7 +179,8 @@ mod tests {
     }
 
     /// The report written in pieces is what the pretty printer writes in one go, for lists
-    /// with no findings, one, and more than a window, and for paths that spell the marker.
+    /// with no findings, one, and more than a window, for the history's findings, and for
+    /// paths that spell the marker.
     #[test]
     fn the_report_written_on_all_cores_is_the_one_serde_writes() {
         let lists = vec![
@@ -162,7 +191,10 @@ mod tests {
             list("again\n\"findings\": [].csv", 0),
             list("last.csv", super::PIECE + 1),
         ];
-        let report = Report::new(lists, no_history(), DomainReport::default(), policy());
+        // The history's findings are written apart too.
+        let mut history = no_history();
+        history.findings = list("history.csv", super::PIECE * 2 + 3).findings;
+        let report = Report::new(lists, history, DomainReport::default(), policy());
         let expected = serde_json::to_string_pretty(&report).unwrap() + "\n";
         let written = report.to_json();
         assert!(written.len() > 1_000_000, "{}", written.len());

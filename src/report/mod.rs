@@ -64,6 +64,7 @@ pub struct HistorySummary {
     /// The last day of the soft-bounce window (UTC), when there is one.
     pub window_end: Option<String>,
     pub window_days: u32,
+    #[serde(serialize_with = "crate::finding::serialize_findings")]
     pub findings: Vec<Finding>,
     #[serde(skip)]
     pub bad_input: bool,

@@ -71,9 +71,29 @@ fn classes_of(bytes: &[u8]) -> Classes {
     }
 }
 
-/// The address, when `text` is a plain ASCII one that the full check would accept; `None`
+/// What the fast path says of an address it accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Accepted {
+    /// The text is the address, and its key, as it stands: most are (no copy is made).
+    AsIs,
+    /// The address normalised (a lower-cased domain), or with a key of its own (a folded
+    /// local part).
+    Normalised(Address),
+}
+
+impl Accepted {
+    /// The address `text` is, as the full check gives it.
+    pub(super) fn into_address(self, text: &str) -> Address {
+        match self {
+            Accepted::AsIs => Address::new(text.to_owned(), None),
+            Accepted::Normalised(address) => address,
+        }
+    }
+}
+
+/// Whether `text` is a plain ASCII address that the full check would accept, and how; `None`
 /// means "ask the full check", never "invalid".
-pub(super) fn check(text: &str, options: SyntaxOptions) -> Option<Address> {
+pub(super) fn check(text: &str, options: SyntaxOptions) -> Option<Accepted> {
     let bytes = text.as_bytes();
     // Every byte the checks below let through is ASCII, so octets are characters and the
     // address is already NFC.
@@ -88,6 +108,12 @@ pub(super) fn check(text: &str, options: SyntaxOptions) -> Option<Address> {
     }
     let upper_local = check_local(local)?;
     let upper_domain = check_domain(domain)?;
+    let fold_local = upper_local && !options.case_sensitive_local;
+    if !upper_domain && !fold_local {
+        return special_use_suffix(&text[at + 1..])
+            .is_none()
+            .then_some(Accepted::AsIs);
+    }
 
     let mut normalized = text.to_owned();
     if upper_domain {
@@ -96,12 +122,12 @@ pub(super) fn check(text: &str, options: SyntaxOptions) -> Option<Address> {
     if special_use_suffix(&normalized[at + 1..]).is_some() {
         return None;
     }
-    let folded = (upper_local && !options.case_sensitive_local).then(|| {
+    let folded = fold_local.then(|| {
         let mut folded = normalized.clone();
         folded[..at].make_ascii_lowercase();
         folded
     });
-    Some(Address::new(normalized, folded))
+    Some(Accepted::Normalised(Address::new(normalized, folded)))
 }
 
 /// A dot-atom: atext with single dots inside (none first, none last). Whether it has an

@@ -12,11 +12,14 @@ use rayon::prelude::*;
 use crate::lists::Cells;
 
 mod ascii;
+mod checked;
 mod error;
 mod full;
 #[cfg(test)]
 mod tests;
 
+use ascii::Accepted;
+pub use checked::{CellView, CellsView, Checked, CheckedCell, CheckedCells, Invalid};
 pub use error::SyntaxError;
 
 /// RFC 5321 4.5.3.1.1 and the 254-octet path limit that mail servers actually enforce.
@@ -57,8 +60,7 @@ pub struct Address {
     /// NFC local part, `@`, lowercased A-label domain; when the matching key differs (a
     /// case-folded local part), a NUL first, then the address, a NUL and the key. No valid
     /// address holds a NUL; the first byte says whether to look for the second, so that the
-    /// usual address, its own key, is read without a search. One allocation keeps a checked
-    /// cell at 24 bytes.
+    /// usual address, its own key, is read without a search.
     text: Box<str>,
 }
 
@@ -81,42 +83,83 @@ impl Address {
         }
     }
 
-    /// The address shown and the key, when they differ.
-    fn split(&self) -> Option<(&str, &str)> {
-        let both = self.text.strip_prefix('\0')?;
-        both.split_once('\0')
+    /// The address, borrowed.
+    pub fn borrow(&self) -> AddressRef<'_> {
+        AddressRef { text: &self.text }
     }
 
     /// The address as it will be shown and written: NFC local part, A-label domain.
     pub fn as_str(&self) -> &str {
-        self.split().map_or(&self.text, |(shown, _)| shown)
+        self.borrow().as_str()
     }
 
     /// The identity under which duplicates and history are matched.
     pub fn key(&self) -> &str {
-        self.split().map_or(&self.text, |(_, key)| key)
-    }
-
-    /// The matching key, and the address as shown when it differs from the key.
-    pub fn into_key_and_display(self) -> (Box<str>, Option<Box<str>>) {
-        match self.split() {
-            Some((shown, key)) => (key.into(), Some(shown.into())),
-            None => (self.text, None),
-        }
+        self.borrow().key()
     }
 
     /// The domain in lowercased A-label form (or the bracketed literal).
     pub fn domain(&self) -> &str {
-        // The domain has no @ (a quoted local part may), and the key ends in the same domain
-        // as the address shown: the text's last @ starts it.
-        let at = memchr::memrchr(b'@', self.text.as_bytes()).unwrap_or_default();
-        &self.text[at + 1..]
+        self.borrow().domain()
+    }
+
+    /// The matching key, and the address as shown when it differs from the key.
+    pub fn into_key_and_display(self) -> (Box<str>, Option<Box<str>>) {
+        match self.borrow().split() {
+            Some((shown, key)) => (key.into(), Some(shown.into())),
+            None => (self.text, None),
+        }
     }
 }
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// A valid address where it is kept: in an [`Address`], or in its list's text (most of a
+/// list's addresses are its cells' text as it stands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressRef<'a> {
+    /// As in [`Address`]: the address, or a NUL, the address, a NUL and the key.
+    text: &'a str,
+}
+
+impl<'a> AddressRef<'a> {
+    /// An address that is its own key, as it stands.
+    fn as_is(text: &'a str) -> AddressRef<'a> {
+        AddressRef { text }
+    }
+
+    /// The address shown and the key, when they differ.
+    fn split(self) -> Option<(&'a str, &'a str)> {
+        let both = self.text.strip_prefix('\0')?;
+        both.split_once('\0')
+    }
+
+    /// [`Address::as_str`].
+    pub fn as_str(self) -> &'a str {
+        self.split().map_or(self.text, |(shown, _)| shown)
+    }
+
+    /// [`Address::key`].
+    pub fn key(self) -> &'a str {
+        self.split().map_or(self.text, |(_, key)| key)
+    }
+
+    /// [`Address::domain`].
+    pub fn domain(self) -> &'a str {
+        // The domain has no @ (a quoted local part may), and the key ends in the same domain
+        // as the address shown: the text's last @ starts it.
+        let at = memchr::memrchr(b'@', self.text.as_bytes()).unwrap_or_default();
+        &self.text[at + 1..]
+    }
+
+    pub fn to_address(self) -> Address {
+        Address {
+            text: self.text.into(),
+        }
     }
 }
 
@@ -127,100 +170,39 @@ pub fn key_hash(key: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(key.as_bytes())
 }
 
-/// The outcome of the syntax stage for one cell.
-#[derive(Debug, Clone)]
-pub enum Checked {
-    Valid(Address),
-    /// The trimmed cell text is kept only for invalid cells, for the finding. Boxed: a
-    /// checked cell of a million stays at 24 bytes.
-    Invalid(Box<Invalid>),
-}
-
-/// An invalid cell's text, and why.
-#[derive(Debug, Clone)]
-pub struct Invalid {
-    pub text: Box<str>,
-    pub error: SyntaxError,
-}
-
-impl Checked {
-    /// The key [`Checked::into_key`] gives, borrowed.
-    pub fn key(&self) -> &str {
-        match self {
-            Checked::Valid(address) => address.key(),
-            Checked::Invalid(invalid) => &invalid.text,
-        }
-    }
-
-    /// The identity the cell is matched by: the address key, or an invalid cell's text.
-    pub fn into_key(self) -> Box<str> {
-        match self {
-            Checked::Valid(address) => address.into_key_and_display().0,
-            Checked::Invalid(invalid) => invalid.text,
-        }
-    }
-}
-
-/// One checked cell, still at its line.
-#[derive(Debug, Clone)]
-pub struct CheckedCell {
-    /// The line, and in the top bit whether the cell was padded: 24 bytes a cell, not 32.
-    line_and_padding: u64,
-    pub checked: Checked,
-}
-
-const PADDED: u64 = 1 << 63;
-
-impl CheckedCell {
-    pub fn new(line: u64, padded: bool, checked: Checked) -> CheckedCell {
-        CheckedCell {
-            line_and_padding: (line & !PADDED) | if padded { PADDED } else { 0 },
-            checked,
-        }
-    }
-
-    pub fn line(&self) -> u64 {
-        self.line_and_padding & !PADDED
-    }
-
-    /// The cell had leading or trailing whitespace (the trimmed address was checked).
-    pub fn padded(&self) -> bool {
-        self.line_and_padding & PADDED != 0
-    }
-}
-
-/// Check every cell of a list on all cores, keeping the file's order. The cells, and the
-/// file's bytes they stand in, are let go here.
-pub fn check_cells(cells: Cells, options: SyntaxOptions) -> Vec<CheckedCell> {
+/// Check every cell of a list on all cores, keeping the file's order. The cells are let go
+/// here; the file's text is kept with the outcome, for the addresses that are a cell's text
+/// as it stands (no copy is made of them).
+pub fn check_cells(cells: Cells, options: SyntaxOptions) -> CheckedCells {
     let mut checked = Vec::with_capacity(cells.len());
-    // The file's bytes checked to be UTF-8 once, not each cell's.
-    let whole = cells.whole_text();
     for part in cells.parts() {
         // Written in place, a part after the other: no copy of a million cells.
         checked.par_extend(part.cells().par_iter().with_min_len(1024).map(|&cell| {
-            let text = cells.text_in(whole, part, cell);
+            let (text, start) = cells.text_in(part, cell);
             // Most cells are plain ASCII addresses, trimmed of ASCII white space. Any other
             // (Unicode space around it too) goes the whole way.
             let trimmed = text.trim_ascii();
-            if let Some(address) = ascii::check(trimmed, options) {
-                return CheckedCell::new(
-                    cell.line,
-                    trimmed.len() != text.len(),
-                    Checked::Valid(address),
-                );
+            let padded = trimmed.len() != text.len();
+            match (ascii::check(trimmed, options), start) {
+                (Some(Accepted::AsIs), Some(start)) => {
+                    let leading = text.len() - text.trim_ascii_start().len();
+                    return CheckedCell::in_file(cell.line, padded, start + leading, trimmed.len());
+                }
+                (Some(accepted), _) => {
+                    let address = accepted.into_address(trimmed);
+                    return CheckedCell::new(cell.line, padded, Ok(address));
+                }
+                (None, _) => {}
             }
             let trimmed = text.trim();
-            let checked = match full::check(trimmed, options) {
-                Ok(address) => Checked::Valid(address),
-                Err(error) => Checked::Invalid(Box::new(Invalid {
-                    text: trimmed.into(),
-                    error,
-                })),
-            };
+            let checked = full::check(trimmed, options).map_err(|error| Invalid {
+                text: trimmed.into(),
+                error,
+            });
             CheckedCell::new(cell.line, trimmed.len() != text.len(), checked)
         }));
     }
-    checked
+    CheckedCells::new(cells.into_file(), checked)
 }
 
 /// Check one address (already trimmed of surrounding whitespace) and normalise it.
@@ -230,7 +212,7 @@ pub fn check_cells(cells: Cells, options: SyntaxOptions) -> Vec<CheckedCell> {
 /// literals) takes the full check, which gives the precise reason.
 pub fn check_address(text: &str, options: SyntaxOptions) -> Result<Address, SyntaxError> {
     match ascii::check(text, options) {
-        Some(address) => Ok(address),
+        Some(accepted) => Ok(accepted.into_address(text)),
         None => full::check(text, options),
     }
 }

@@ -218,8 +218,17 @@ fn assert_same_as_full(text: &str) {
     for options in ALL_OPTIONS {
         let fast = ascii::check(text, options);
         let full = full::check(text, options);
-        if let Some(address) = &fast {
-            assert_eq!(Ok(address), full.as_ref(), "{text:?} {options:?}");
+        if let Some(accepted) = fast {
+            // An address taken as it stands is the text, and its own key.
+            if accepted == ascii::Accepted::AsIs {
+                let address = full.as_ref().expect("valid");
+                assert_eq!((address.as_str(), address.key()), (text, text));
+            }
+            assert_eq!(
+                Ok(&accepted.into_address(text)),
+                full.as_ref(),
+                "{text:?} {options:?}"
+            );
         }
         assert_eq!(check_address(text, options), full, "{text:?} {options:?}");
     }
@@ -240,7 +249,9 @@ fn the_ascii_fast_path_takes_plain_addresses() {
         }
         assert_same_as_full(plain);
     }
-    let address = ascii::check("Ann.Lee@Mail.DE", SyntaxOptions::default()).unwrap();
+    let address = ascii::check("Ann.Lee@Mail.DE", SyntaxOptions::default())
+        .unwrap()
+        .into_address("Ann.Lee@Mail.DE");
     assert_eq!(address.as_str(), "Ann.Lee@mail.de");
     assert_eq!(address.key(), "ann.lee@mail.de");
 }
@@ -405,8 +416,8 @@ fn the_ascii_fast_path_agrees_with_the_full_check_on_generated_addresses() {
     assert!(fast > 1_000, "{fast}");
 }
 
-/// A million checked cells wait in memory for the gate: they stay at 24 bytes each (the
-/// address and its key share one allocation; an invalid cell's text and error one box).
+/// A million checked cells wait in memory for the gate: they stay at 24 bytes each (the usual
+/// address is a span of the list's text; any other, or an invalid cell, is one box).
 #[test]
 fn a_checked_cell_stays_small() {
     assert!(
@@ -431,4 +442,64 @@ fn a_checked_cell_stays_small() {
     assert_ne!(at_inside.key(), at_inside.as_str());
     let plain = check_address("ann@mail.de", SyntaxOptions::default()).unwrap();
     assert_eq!(plain.into_key_and_display(), ("ann@mail.de".into(), None));
+}
+
+/// A list's checked cells read back as each cell's trimmed text checks on its own: the
+/// addresses kept as spans of the file (the usual, lower-case ones), those normalised, those
+/// of quoted fields, and invalid cells; past a BOM, with CR LF line ends, and in a file with
+/// a byte that is not UTF-8 (where no cell is a span of the file).
+#[test]
+fn checked_cells_read_back_as_each_cell_checks() {
+    let files: [(&str, &[u8], bool); 3] = [
+        (
+            "plain.csv",
+            b"email,n\nann@mail.de,1\n  bob@x.org ,2\nAnn.Lee@Mail.DE,3\n\"cy@x.org\",4\n\"d,e\"@x.org,5\nno-at,6\nuser@b\xC3\xBCcher.de,7\nsam@Example.com,8\n",
+            true,
+        ),
+        (
+            "bom.csv",
+            b"\xEF\xBB\xBFemail\r\nann@mail.de\r\n x@y.io\r\nBob@x.org\r\n",
+            true,
+        ),
+        (
+            "latin1.csv",
+            b"email\nann@mail.de\n\xE9@x.de\nbob@x.org\n",
+            false,
+        ),
+    ];
+    for options in ALL_OPTIONS {
+        for (name, bytes, utf8) in files {
+            let list = crate::lists::read_list_bytes(
+                std::path::Path::new(name),
+                bytes,
+                &crate::lists::ReadOptions::default(),
+            );
+            let texts: Vec<(u64, String)> = list
+                .cells
+                .iter()
+                .map(|(line, text)| (line, text.to_owned()))
+                .collect();
+            let checked = check_cells(list.cells, options);
+            assert_eq!(checked.len(), texts.len(), "{name}");
+            for ((line, text), cell) in texts.iter().zip(checked.view().iter()) {
+                assert_eq!(cell.line(), *line, "{name}");
+                let trimmed = text.trim();
+                assert_eq!(cell.padded(), trimmed != text, "{name} {text:?}");
+                match (check_address(trimmed, options), cell.checked) {
+                    (Ok(address), Checked::Valid(read)) => {
+                        assert_eq!(read.as_str(), address.as_str(), "{name} {text:?}");
+                        assert_eq!(read.key(), address.key(), "{name} {text:?}");
+                        assert_eq!(read.domain(), address.domain(), "{name} {text:?}");
+                        assert_eq!(read.to_address(), address, "{name} {text:?}");
+                    }
+                    (Err(error), Checked::Invalid(invalid)) => {
+                        assert_eq!((&*invalid.text, &invalid.error), (trimmed, &error));
+                    }
+                    (expected, read) => panic!("{name} {text:?}: {expected:?} read as {read:?}"),
+                }
+            }
+            // The usual address is no copy: a span of the file, when the file is UTF-8.
+            assert_eq!(checked.kept_in_file() > 0, utf8, "{name}");
+        }
+    }
 }

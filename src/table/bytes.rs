@@ -6,6 +6,8 @@ use std::fmt;
 use std::io::Read as _;
 use std::ops::Deref;
 
+use yoke::Yoke;
+
 /// Files from this size on are mapped rather than read.
 const MAP_FROM_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -45,6 +47,63 @@ impl fmt::Debug for FileBytes {
             FileBytes::Mapped(_) => "mapped",
         };
         write!(f, "{} bytes, {how}", self.len())
+    }
+}
+
+/// A file's bytes and, when all of them past `base` (a BOM) are UTF-8, that text: checked
+/// once, then sliced at no cost (the syntax stage's cells, the gate's addresses). The text
+/// borrows from the bytes it is kept with (a yoke), so that the two move as one.
+pub struct FileText {
+    text: Yoke<Option<&'static str>, Box<FileBytes>>,
+    base: usize,
+}
+
+impl FileText {
+    pub fn new(bytes: FileBytes, base: usize) -> FileText {
+        FileText {
+            text: Yoke::attach_to_cart(Box::new(bytes), |bytes: &FileBytes| {
+                std::str::from_utf8(bytes.get(base..)?).ok()
+            }),
+            base,
+        }
+    }
+
+    /// Where the text starts in the bytes.
+    pub fn base(&self) -> usize {
+        self.base
+    }
+
+    /// The text past the base, when it is all UTF-8.
+    pub fn text(&self) -> Option<&str> {
+        *self.text.get()
+    }
+
+    /// All the bytes.
+    pub fn bytes(&self) -> &[u8] {
+        self.text.backing_cart()
+    }
+}
+
+impl Default for FileText {
+    fn default() -> FileText {
+        FileText::new(FileBytes::default(), 0)
+    }
+}
+
+impl Clone for FileText {
+    fn clone(&self) -> FileText {
+        FileText::new(FileBytes::Read(self.bytes().to_vec()), self.base)
+    }
+}
+
+impl fmt::Debug for FileText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let utf8 = if self.text().is_some() {
+            "UTF-8"
+        } else {
+            "not UTF-8"
+        };
+        write!(f, "{:?}, {utf8}", self.text.backing_cart())
     }
 }
 

@@ -13,7 +13,7 @@ mod parallel;
 mod record;
 mod scan;
 
-pub use bytes::{FileBytes, read_rest};
+pub use bytes::{FileBytes, FileText, read_rest};
 pub use parallel::{
     CHUNK_BYTES, Chunk, Chunking, line_chunks, par_for_each_record, par_for_each_record_in_rounds,
 };

@@ -357,7 +357,7 @@ fn add_up(parts: Vec<ListReport>) -> ListReport {
         if part.verdict == Verdict::BadInput {
             sum.verdict = Verdict::BadInput;
         }
-        add_stats(&mut sum.stats, &part.stats);
+        sum.stats.add(&part.stats);
         sum.keys.extend(part.keys);
         sum.bouncing_keys.extend(part.bouncing_keys);
         sum.blocked_addresses += part.blocked_addresses;
@@ -414,32 +414,4 @@ fn join_domain_findings(existing: &mut Finding, other: Finding) {
     }
     lines.extend(other_lines);
     lines.sort_unstable();
-}
-
-fn add_stats(sum: &mut ListStats, part: &ListStats) {
-    sum.rows_read += part.rows_read;
-    sum.rows_checked += part.rows_checked;
-    sum.rows_skipped += part.rows_skipped;
-    for (code, count) in &part.skipped {
-        *sum.skipped.entry(code).or_default() += count;
-    }
-    sum.addresses += part.addresses;
-    sum.predicted_hard += part.predicted_hard;
-    sum.historic_hard += part.historic_hard;
-    sum.repeated_soft += part.repeated_soft;
-    sum.complaints += part.complaints;
-    sum.role_account += part.role_account;
-    sum.disposable_domain += part.disposable_domain;
-    sum.typo_domain += part.typo_domain;
-    sum.duplicates += part.duplicates;
-    sum.sender_blocks += part.sender_blocks;
-    for (code, count) in &part.domains {
-        *sum.domains.entry(code).or_default() += count;
-    }
-    if let Some(added) = part.added {
-        let total = sum.added.get_or_insert_default();
-        total.addresses += added.addresses;
-        total.bouncing += added.bouncing;
-    }
-    sum.bouncing += part.bouncing;
 }

@@ -23,10 +23,12 @@ use crate::syntax::{CellView, Checked, CheckedCells, key_hash};
 mod history;
 mod keys;
 mod risk;
+mod tally;
 
 pub use history::Window;
 use history::history_verdict;
 pub use keys::AddressSet;
+use tally::{Rows, Tally};
 
 /// What a list is measured by, for the summary and JSON.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -60,6 +62,38 @@ pub struct ListStats {
     /// Unique addresses that are predicted or historic bounces.
     pub bouncing: usize,
     pub bounce_rate: f64,
+}
+
+impl ListStats {
+    /// Add the counts of another part of the list (a shard's, a run of rows'); the rate is
+    /// left to [`conclude`].
+    pub fn add(&mut self, part: &ListStats) {
+        self.rows_read += part.rows_read;
+        self.rows_checked += part.rows_checked;
+        self.rows_skipped += part.rows_skipped;
+        for (code, count) in &part.skipped {
+            *self.skipped.entry(code).or_default() += count;
+        }
+        self.addresses += part.addresses;
+        self.predicted_hard += part.predicted_hard;
+        self.historic_hard += part.historic_hard;
+        self.repeated_soft += part.repeated_soft;
+        self.complaints += part.complaints;
+        self.role_account += part.role_account;
+        self.disposable_domain += part.disposable_domain;
+        self.typo_domain += part.typo_domain;
+        self.duplicates += part.duplicates;
+        self.sender_blocks += part.sender_blocks;
+        for (code, count) in &part.domains {
+            *self.domains.entry(code).or_default() += count;
+        }
+        if let Some(added) = part.added {
+            let total = self.added.get_or_insert_default();
+            total.addresses += added.addresses;
+            total.bouncing += added.bouncing;
+        }
+        self.bouncing += part.bouncing;
+    }
 }
 
 /// The addresses a change adds to a list (not in the list at the base revision).
@@ -187,70 +221,6 @@ fn judge_row<'a>(
     (note, has_mx)
 }
 
-/// Whether the row's address is valid and its domain has plain MX (as [`judge_row`] says).
-fn has_mx(cell: CellView<'_>, domains: &DomainReport) -> bool {
-    let valid = matches!(cell.checked, Checked::Valid(_));
-    valid
-        && matches!(
-            domains.get(domain_of(cell.checked.key())),
-            Some(DomainVerdict::Mx { .. })
-        )
-}
-
-/// The domain of an address key (`local@domain`; a quoted local part may hold an @).
-fn domain_of(key: &str) -> &str {
-    key.rsplit_once('@').map_or("", |(_, domain)| domain)
-}
-
-/// The addresses of one list on one domain that is not plain MX.
-struct DomainGroup<'a> {
-    domain: String,
-    verdict: &'a DomainVerdict,
-    first_address: String,
-    lines: Vec<u64>,
-    addresses: usize,
-}
-
-/// Domain groups in order of their first line.
-#[derive(Default)]
-struct DomainGroups<'a> {
-    index: foldhash::HashMap<String, usize>,
-    groups: Vec<DomainGroup<'a>>,
-}
-
-impl<'a> DomainGroups<'a> {
-    fn add(
-        &mut self,
-        domain: &str,
-        verdict: &'a DomainVerdict,
-        line: u64,
-        is_new: bool,
-        shown: impl FnOnce() -> String,
-    ) {
-        let index = match self.index.get(domain) {
-            Some(&index) => index,
-            None => {
-                self.index.insert(domain.to_owned(), self.groups.len());
-                self.groups.push(DomainGroup {
-                    domain: domain.to_owned(),
-                    verdict,
-                    first_address: shown(),
-                    lines: Vec::new(),
-                    addresses: 0,
-                });
-                self.groups.len() - 1
-            }
-        };
-        let group = &mut self.groups[index];
-        group.lines.push(line);
-        group.addresses += usize::from(is_new);
-    }
-
-    fn into_groups(self) -> Vec<DomainGroup<'a>> {
-        self.groups
-    }
-}
-
 pub(crate) fn error_if(fails: bool) -> Severity {
     if fails {
         Severity::Error
@@ -355,6 +325,8 @@ pub fn judge(
     // (a sort on one core) and each row's own verdict, from its syntax or its history (on the
     // cores the sort leaves); the rows on domains with plain MX are counted.
     let rows = cells.view();
+    // Collected in place: the vector's fresh pages are first touched on every core, not
+    // zeroed on one first.
     let mut hashes = vec![0u128; rows.len()];
     rows.par_chunks(JUDGE_CHUNK)
         .zip(hashes.par_chunks_mut(JUDGE_CHUNK))
@@ -385,126 +357,40 @@ pub fn judge(
         },
     );
     let rows_with_mx: usize = judged.iter().map(|(_, count)| count).sum();
-    let mut notes = judged.into_iter().flat_map(|(notes, _)| notes).peekable();
 
-    // Phase 2, in file order: duplicates, findings, and unique counts.
-    let mut bouncing_rows = Vec::new();
-    let mut predicted = 0;
-    let mut historic = 0;
-    let mut repeated = 0;
-    let mut blocked_addresses = 0;
-    let mut groups = DomainGroups::default();
-    let mut added = AddedStats::default();
-    // A copy of an address on a domain with plain MX: counted in phase 1, but not new.
-    let mut copies_with_mx = 0;
-    for (index, cell) in rows.iter().enumerate() {
-        let note = notes
-            .next_if(|(row, _)| *row == index)
-            .map(|(_, note)| note);
-        // Most rows need neither their key nor their text here: neither is read for them.
-        let key = || cell.checked.key();
-        let shown = || cell.checked.shown().to_owned();
-        if cell.padded()
-            && let Some(severity) = level_severity(policy.whitespace)
-        {
-            findings.push(finding(
-                cell.line(),
-                severity,
-                Some(shown()),
-                Reason::Whitespace,
-            ));
-        }
-        let first = first_rows[index];
-        let is_new = first == index;
-        if !is_new {
-            stats.duplicates += 1;
-            copies_with_mx += usize::from(has_mx(cell, domains));
-            if let Some(severity) = level_severity(policy.duplicate) {
-                findings.push(finding(
-                    cell.line(),
-                    severity,
-                    Some(shown()),
-                    Reason::Duplicate {
-                        first_line: rows.get(first).line(),
-                    },
-                ));
-            }
-        }
-        let Some(note) = note else {
-            if is_new && previous.is_some_and(|previous| !previous.contains(key())) {
-                added.addresses += 1;
-            }
-            continue;
-        };
-        let RowNote {
-            verdict,
-            domain,
-            sender_blocks,
-            risk: row_risk,
-        } = *note;
-        let mut row_bounces = false;
-        // A bounce in the history outweighs the domain's verdict; a complaint does not.
-        let judged_by_history = verdict
-            .as_ref()
-            .is_some_and(|verdict| !matches!(verdict.1, Reason::Complaint { .. }));
-        if let Some((severity, reason)) = verdict {
-            if is_new {
-                match reason {
-                    Reason::PredictedHard { .. } => predicted += 1,
-                    Reason::HistoricHard { .. } => historic += 1,
-                    Reason::Complaint { .. } => stats.complaints += 1,
-                    _ => repeated += 1,
-                }
-                // A complaint is no bounce: it is reported, not counted in the rate.
-                row_bounces |= !matches!(reason, Reason::Complaint { .. });
-            }
-            findings.push(finding(cell.line(), severity, Some(shown()), reason));
-        }
-        if let Some(verdict) = domain
-            && is_new
-        {
-            *stats.domains.entry(verdict.code()).or_default() += 1;
-        }
-        if let Some(verdict) = domain.filter(|_| !judged_by_history) {
-            let bounces = verdict.is_predicted_hard()
-                || (policy.unknown_counts_as_bounce
-                    && matches!(verdict, DomainVerdict::DnsUnknown { .. }));
-            if is_new {
-                if verdict.is_predicted_hard() {
-                    predicted += 1;
-                }
-                row_bounces |= bounces;
-            }
-            groups.add(domain_of(key()), verdict, cell.line(), is_new, shown);
-        }
-        if let Some(row_risk) = &row_risk {
-            for (severity, flag) in risk::flags(row_risk, domain_of(key()), policy) {
-                if is_new {
-                    risk::count(&flag, &mut stats);
-                    row_bounces |= policy.risky_counts_as_bounce;
-                }
-                findings.push(finding(
-                    cell.line(),
-                    severity,
-                    Some(shown()),
-                    Reason::Risk(flag),
-                ));
-            }
-        }
-        if is_new && previous.is_some_and(|previous| !previous.contains(key())) {
-            added.addresses += 1;
-            added.bouncing += usize::from(row_bounces);
-        }
-        if is_new {
-            if sender_blocks > 0 {
-                stats.sender_blocks += sender_blocks;
-                blocked_addresses += 1;
-            }
-            if row_bounces {
-                bouncing_rows.push(index);
-            }
-        }
+    // Phase 2, a run of rows on each core, added up in file order: duplicates, findings, and
+    // unique counts.
+    let tally_rows = Rows {
+        cells: rows,
+        first_rows: &first_rows,
+        previous,
+        file: &file,
+        context,
+    };
+    let tallies: Vec<Tally> = rows
+        .par_chunks(JUDGE_CHUNK)
+        .zip(judged.into_par_iter())
+        .enumerate()
+        .map(|(chunk, (run, (notes, _)))| {
+            Tally::of_run(&tally_rows, chunk * JUDGE_CHUNK, run, notes)
+        })
+        .collect();
+    findings.reserve(tallies.iter().map(|tally| tally.findings.len()).sum());
+    let mut tally = Tally::default();
+    for mut later in tallies {
+        findings.append(&mut later.findings);
+        tally.add(later);
     }
+    let Tally {
+        stats: row_stats,
+        blocked_addresses,
+        groups,
+        added,
+        copies_with_mx,
+        bouncing_rows,
+        ..
+    } = tally;
+    stats.add(&row_stats);
 
     let new_with_mx = rows_with_mx - copies_with_mx;
     if new_with_mx > 0 {
@@ -546,9 +432,6 @@ pub fn judge(
     let keys = AddressSet::of_first_rows(&first_rows, hashes);
     crate::drop_in_background(cells);
     stats.addresses = keys.len();
-    stats.predicted_hard = predicted;
-    stats.historic_hard = historic;
-    stats.repeated_soft = repeated;
     stats.bouncing = bouncing.len();
     if previous.is_some() {
         stats.added = Some(added);

@@ -594,3 +594,90 @@ fn a_complaint_follows_its_policy_and_is_never_a_bounce() {
     );
     assert_eq!(ignored.stats.complaints, 0);
 }
+
+/// Phase 2 tallies runs of rows on all cores: a list over several runs gets what one pass
+/// gets. A dead domain's rows in three runs are one finding (the first address, every line),
+/// a domain first seen in a later run comes after it, a copy names a first line runs away, and
+/// the counts add up across the runs.
+#[test]
+fn a_list_of_several_runs_is_judged_as_in_one_pass() {
+    let run = super::JUDGE_CHUNK;
+    let mut texts: Vec<String> = (0..3 * run)
+        .map(|n| format!("reader{n}@gmail.com"))
+        .collect();
+    for (row, text) in [
+        (10, "first@dead.fixture.net"),
+        (run + 10, "second@dead.fixture.net"),
+        (run + 20, "x@late.fixture.net"),
+        (run + 40, " padded@gmail.com "),
+        (2 * run + 10, "first@dead.fixture.net"),
+        (2 * run + 20, "y@late.fixture.net"),
+        (2 * run + 30, "reader5@gmail.com"),
+    ] {
+        texts[row] = text.to_owned();
+    }
+    let scene = Scene::new(&[])
+        .domain("dead.fixture.net", DomainVerdict::DomainNotFound)
+        .domain("late.fixture.net", DomainVerdict::DomainNotFound)
+        .domain("gmail.com", DomainVerdict::Mx { hosts: vec![] })
+        .past(&format!("reader{}@gmail.com", run + 5), hard());
+    let report = scene.judge_texts(&texts);
+    let line = |row: usize| row + 1;
+    assert_eq!(
+        summary(&report),
+        [
+            format!("{} error domain-not-found", line(10)),
+            format!("{} error historic-hard", line(run + 5)),
+            format!("{} error domain-not-found", line(run + 20)),
+            format!("{} warning whitespace", line(run + 40)),
+            format!("{} warning duplicate", line(2 * run + 10)),
+            format!("{} warning duplicate", line(2 * run + 30)),
+        ]
+    );
+    let groups: Vec<(&str, usize, &[u64], Option<&str>)> = report
+        .findings
+        .iter()
+        .filter_map(|finding| match &finding.reason {
+            Reason::Domain {
+                domain,
+                addresses,
+                lines,
+                ..
+            } => Some((
+                domain.as_str(),
+                *addresses,
+                lines.as_slice(),
+                finding.address.as_deref(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let lines = |rows: &[usize]| rows.iter().map(|&row| line(row) as u64).collect::<Vec<_>>();
+    assert_eq!(
+        groups,
+        [
+            (
+                "dead.fixture.net",
+                2,
+                &lines(&[10, run + 10, 2 * run + 10])[..],
+                Some("first@dead.fixture.net")
+            ),
+            (
+                "late.fixture.net",
+                2,
+                &lines(&[run + 20, 2 * run + 20])[..],
+                Some("x@late.fixture.net")
+            ),
+        ]
+    );
+    match &report.findings[4].reason {
+        Reason::Duplicate { first_line } => assert_eq!(*first_line, line(10) as u64),
+        other => panic!("{other:?}"),
+    }
+    let s = &report.stats;
+    assert_eq!(s.duplicates, 2);
+    assert_eq!((s.predicted_hard, s.historic_hard, s.bouncing), (4, 1, 5));
+    assert_eq!(s.domains.get("domain-not-found"), Some(&4));
+    assert_eq!(s.domains.get("mx"), Some(&(3 * run - 6)));
+    assert_eq!(s.addresses, 3 * run - 2);
+}

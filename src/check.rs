@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use globset::GlobSet;
 use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_128;
 
 use crate::bounces::history::{self, HistoryOptions, UnixSeconds};
 use crate::bounces::import::Source;
@@ -354,29 +355,25 @@ fn assess_risk(checked: &[Checked], config: &Config) -> RiskReport {
                     cells.view().par_chunks(chunk)
                 })
                 .map(|chunk| {
-                    // Owned copies, side by side: a lookup compares with them, not with the
-                    // first address of each domain, wherever the list put it in memory.
-                    let mut seen: foldhash::HashSet<Box<str>> = foldhash::HashSet::default();
+                    // Known by a 128-bit hash of the text (xxh3, as address keys are: two
+                    // domains share one with a chance of about 2^-128): a lookup compares
+                    // numbers in a small table, not text wherever the list put it.
+                    let mut seen: foldhash::HashMap<u128, &str> = foldhash::HashMap::default();
                     for cell in chunk.iter() {
                         if let syntax::Checked::Valid(address) = cell.checked {
                             let domain = address.domain();
-                            if !seen.contains(domain) {
-                                seen.insert(domain.into());
-                            }
+                            seen.entry(xxh3_128(domain.as_bytes())).or_insert(domain);
                         }
                     }
                     seen
                 })
-                .reduce(foldhash::HashSet::default, |mut a, b| {
+                .reduce(foldhash::HashMap::default, |mut a, b| {
                     a.extend(b);
                     a
                 })
         },
     );
-    risk::assess(
-        knowledge,
-        seen.iter().map(|domain| &**domain).collect::<Vec<_>>(),
-    )
+    risk::assess(knowledge, seen.into_values().collect::<Vec<_>>())
 }
 
 /// Each domain of a valid address once, for the DNS stage (none when offline).

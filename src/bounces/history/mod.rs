@@ -153,14 +153,19 @@ impl History {
         if self.by_address.is_empty() {
             return None;
         }
-        let filter = self
-            .filter
-            .get_or_init(|| KeyFilter::of(self.by_address.keys().map(String::as_str)));
+        let filter = self.filter();
         // A key added after the filter was made (never, once loaded) must still be found.
         if filter.keys == self.by_address.len() && !filter.may_hold(hash) {
             return None;
         }
         self.by_address.get(key)
+    }
+}
+
+impl History {
+    fn filter(&self) -> &KeyFilter {
+        self.filter
+            .get_or_init(|| KeyFilter::of(self.by_address.keys().map(String::as_str)))
     }
 }
 
@@ -362,6 +367,9 @@ pub fn load(files: &[PathBuf], rules: &RuleSet, options: HistoryOptions) -> Hist
         history.problems.extend(read.problems);
         merge(&mut history, sums);
     }
+    // The lookups' filter is made here, on the core that loads the history (it has time while
+    // the lists are checked), not at the gate's first lookup, which every core would wait for.
+    history.filter();
     history
 }
 

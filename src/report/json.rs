@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::ser::{Formatter, PrettyFormatter, Serializer};
+use serde_json::ser::{Formatter, Serializer};
 
 use super::Report;
 use crate::finding::{Finding, with_findings_apart};
@@ -36,7 +36,12 @@ impl Report {
     /// not grow with the findings beyond the findings themselves.
     pub fn write_json(&self, out: &mut impl Write) -> io::Result<()> {
         let mut rest = Vec::new();
-        with_findings_apart(|| serde_json::to_writer_pretty(&mut rest, self))?;
+        with_findings_apart(|| {
+            self.serialize(&mut Serializer::with_formatter(
+                &mut rest,
+                Pretty::at_depth(0),
+            ))
+        })?;
         // The findings arrays in the order the report's fields put them.
         let arrays = self
             .lists
@@ -113,7 +118,7 @@ impl Pieces {
                         text.extend_from_slice(if index == 0 { b"\n" } else { b",\n" });
                         text.extend_from_slice(indent.as_bytes());
                         let mut serializer =
-                            Serializer::with_formatter(&mut *text, at_depth(depth)?);
+                            Serializer::with_formatter(&mut *text, Pretty::at_depth(depth));
                         finding.serialize(&mut serializer)?;
                     }
                     io::Result::Ok(())
@@ -128,13 +133,97 @@ impl Pieces {
     }
 }
 
-/// A pretty printer that stands `depth` levels in, as if inside that many arrays.
-fn at_depth(depth: usize) -> io::Result<PrettyFormatter<'static>> {
-    let mut formatter = PrettyFormatter::new();
-    for _ in 0..depth {
-        formatter.begin_array(&mut io::sink())?;
+/// serde_json's pretty printer (two spaces an indent), byte for byte, but for how it indents:
+/// a line's break and indent go out in one write, not in one write each level (a finding's
+/// lines stand five levels in, and those writes were a tenth of the report's writing).
+struct Pretty {
+    depth: usize,
+    has_value: bool,
+}
+
+/// A comma, a line break and the indents of the deepest lines written in one go.
+const BREAK: &[u8] = b",\n                                                                ";
+
+impl Pretty {
+    /// A printer that stands `depth` levels in, as if inside that many arrays.
+    fn at_depth(depth: usize) -> Pretty {
+        Pretty {
+            depth,
+            has_value: false,
+        }
     }
-    Ok(formatter)
+
+    /// A line break (after a comma unless `first`), and the indent.
+    fn new_line<W: ?Sized + io::Write>(&self, writer: &mut W, first: bool) -> io::Result<()> {
+        let start = usize::from(first);
+        match BREAK.get(start..2 + 2 * self.depth) {
+            Some(line) => writer.write_all(line),
+            None => {
+                writer.write_all(&BREAK[start..2])?;
+                (0..self.depth).try_for_each(|_| writer.write_all(b"  "))
+            }
+        }
+    }
+
+    fn close<W: ?Sized + io::Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.new_line(writer, true)?;
+        }
+        writer.write_all(bracket)
+    }
+}
+
+impl Formatter for Pretty {
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.new_line(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.new_line(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -176,6 +265,25 @@ mod tests {
             bouncing_keys: Default::default(),
             blocked_addresses: 0,
         }
+    }
+
+    /// The printer writes what serde_json's pretty printer writes, deeper than its line of
+    /// indents reaches too.
+    #[test]
+    fn the_printer_is_serde_jsons_at_any_depth() {
+        use serde::Serialize;
+        let mut value = serde_json::json!({"a": [1, {"b": "c\n"}, []], "d": {}, "e": null});
+        for level in 0..40 {
+            value = serde_json::json!([level, {"k": [value]}, "x"]);
+        }
+        let mut written = Vec::new();
+        value
+            .serialize(&mut serde_json::Serializer::with_formatter(
+                &mut written,
+                super::Pretty::at_depth(0),
+            ))
+            .unwrap();
+        assert!(written == serde_json::to_vec_pretty(&value).unwrap());
     }
 
     /// The report written in pieces is what the pretty printer writes in one go, for lists

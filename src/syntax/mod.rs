@@ -19,7 +19,8 @@ mod full;
 mod tests;
 
 use ascii::Accepted;
-pub use checked::{CellView, CellsView, Checked, CheckedCell, CheckedCells, Invalid};
+use checked::CheckedCell;
+pub use checked::{CellView, CellsView, Checked, CheckedCells, Invalid};
 pub use error::SyntaxError;
 
 /// RFC 5321 4.5.3.1.1 and the 254-octet path limit that mail servers actually enforce.
@@ -156,7 +157,8 @@ impl<'a> AddressRef<'a> {
         &self.text[at + 1..]
     }
 
-    pub fn to_address(self) -> Address {
+    #[cfg(test)]
+    fn to_address(self) -> Address {
         Address {
             text: self.text.into(),
         }
